@@ -1,0 +1,1 @@
+print("pruned-bench")

@@ -1,0 +1,42 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Dependencies flow one way: pruned -> PruneService -> {HTTPServer, PruneKit}.
+// HTTPServer and PruneKit never import each other (see ../shared/DESIGN.md).
+let package = Package(
+    name: "pruned",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "pruned", targets: ["pruned"]),
+        .library(name: "PruneKit", targets: ["PruneKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.28.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+    ],
+    targets: [
+        .target(
+            name: "PruneKit",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["Formats/ONNX/onnx.proto"]
+        ),
+        .executableTarget(
+            name: "pruned",
+            dependencies: [
+                "PruneKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "pruned-bench",
+            dependencies: [
+                "PruneKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/pruned-bench"
+        ),
+        .testTarget(name: "PruneKitTests", dependencies: ["PruneKit"]),
+    ]
+)
