@@ -1,0 +1,68 @@
+/// The result of dependency analysis: which channels must be removed together.
+///
+/// Channel i of a group is one "filter" (ALGORITHM.md §1): removing it removes, at every
+/// `ChannelSite` of the group, the positions that carry that channel — producer rows,
+/// BN entries, consumer input slices (h·w columns after a flatten), residual partners.
+public struct ChannelGroups: Sendable {
+    public var groups: [ChannelGroup]
+    /// Every tensor slice that follows a channel, with the channel (component) at each position.
+    public var sites: [ChannelSite]
+    /// Depthwise convs whose `group` attribute is their (new) input channel count.
+    public var depthwiseConvs: [DepthwiseFix]
+    /// Reshapes whose constant target shape spells out a flattened channel count.
+    public var flattenReshapes: [ReshapeFix]
+    /// Component of every channel position, per site, resolved; components are numbered
+    /// densely and `groups[g].channels[i]` is the component of channel i of group g.
+    public var componentCount: Int
+
+    public var prunable: [ChannelGroup] { groups.filter(\.prunable) }
+}
+
+public struct ChannelGroup: Sendable, Codable, Equatable {
+    public var id: Int
+    /// Readable name: the producing layers, joined by `+` when a residual add ties them.
+    public var name: String
+    /// Labels of the layers whose output channels this group is (conv, gemm, matmul).
+    public var producers: [String]
+    /// Component id of channel i, in the order of the first producer's channels.
+    public var channels: [Int]
+    public var prunable: Bool
+    /// Why the group cannot be pruned (graph output, graph input, unknown op, ...).
+    public var reason: String?
+
+    public var size: Int { channels.count }
+}
+
+public struct ChannelSite: Sendable, Equatable {
+    public enum Role: String, Sendable, Codable {
+        /// Output rows of a conv / gemm / matmul: what magnitude criteria score.
+        case producer
+        /// Input slice of a consumer (next conv's input channels, a linear's columns).
+        case consumer
+        /// Per-channel parameters of an elementwise op (BN scale/shift/stats, PRelu, a bias add).
+        case perChannel
+        /// The BN scale γ (also per-channel; kept apart because magnitude multiplies by |γ|).
+        case bnScale
+    }
+
+    public var tensor: String
+    public var axis: Int
+    /// Component id of the channel carried at each position along `axis`.
+    public var channels: [Int]
+    public var role: Role
+    /// The node this site belongs to.
+    public var node: String
+}
+
+public struct DepthwiseFix: Sendable, Equatable {
+    public var node: Int
+    /// Components of the conv's input channels (the `group` attribute is how many remain).
+    public var inputChannels: [Int]
+}
+
+public struct ReshapeFix: Sendable, Equatable {
+    public var node: Int
+    public var shapeTensor: String
+    /// Components of the flattened features (after expansion over h·w).
+    public var features: [Int]
+}

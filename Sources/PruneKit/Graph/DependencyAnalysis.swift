@@ -1,0 +1,409 @@
+/// Walks the graph once in topological order and ties channels together with a union-find.
+///
+/// Every value with a channel axis (axis 1: NCHW activations, [N, F] features) gets a *map*:
+/// the channel id carried at each position of that axis. Producers (conv, gemm, matmul,
+/// graph inputs, unknown ops) create fresh ids; elementwise ops pass the map on; residual
+/// adds union the ids position by position; concat concatenates maps; flatten repeats each
+/// id h·w times; grouped convs union the same in-group index across groups. A position may
+/// repeat an id (flatten, depthwise multipliers): removing the id removes every position.
+struct DependencyAnalysis {
+    private var parent: [Int] = []
+    /// (space, index) of every id; a space is one producer's channel vector.
+    private var origin: [(space: Int, index: Int)] = []
+    private var spaceNames: [String] = []
+    private var blocked: [Int: String] = [:]
+    private var maps: [String: [Int]] = [:]
+    /// Flatten outputs whose h·w is unknown: resolved by the consumer's weight width.
+    private var pendingFlatten: [String: [Int]] = [:]
+    private var sites: [ChannelSite] = []
+    private var depthwise: [(node: Int, inputs: [Int])] = []
+    private var reshapes: [(node: Int, tensor: String, features: [Int])] = []
+
+    let graph: Graph
+    let shapes: ShapeInference
+
+    static let passThrough: Set<String> = [
+        "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Clip", "HardSigmoid", "HardSwish", "Elu", "Selu", "Gelu",
+        "Identity", "Dropout", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "LpPool",
+        "Neg", "Abs", "Exp", "Sqrt", "Cast",
+    ]
+    /// Integer plumbing around reshapes: reads shapes, carries no channels.
+    static let shapeOps: Set<String> = ["Shape", "Constant", "Gather", "Unsqueeze", "Squeeze", "Slice", "ConstantOfShape"]
+
+    init(graph: Graph, shapes: ShapeInference) {
+        self.graph = graph
+        self.shapes = shapes
+    }
+
+    // MARK: union-find
+
+    private mutating func fresh(_ count: Int, name: String, blockedBecause reason: String? = nil) -> [Int] {
+        let space = spaceNames.count
+        spaceNames.append(name)
+        let start = parent.count
+        for i in 0..<count {
+            parent.append(start + i)
+            origin.append((space, i))
+            if let reason { blocked[start + i] = reason }
+        }
+        return Array(start..<(start + count))
+    }
+
+    private mutating func find(_ x: Int) -> Int {
+        var r = x
+        while parent[r] != r { r = parent[r] }
+        var y = x
+        while parent[y] != r { let next = parent[y]; parent[y] = r; y = next }
+        return r
+    }
+
+    private mutating func union(_ a: Int, _ b: Int) {
+        let ra = find(a), rb = find(b)
+        if ra != rb { parent[max(ra, rb)] = min(ra, rb) }
+    }
+
+    private mutating func block(_ ids: [Int], _ reason: String) {
+        for id in ids where blocked[id] == nil { blocked[id] = reason }
+    }
+
+    // MARK: walk
+
+    mutating func run() -> ChannelGroups {
+        for input in graph.dataInputs {
+            if let s = shapes.shape(input.name), s.count >= 2 {
+                maps[input.name] = fresh(s[1], name: "input \(input.name)", blockedBecause: "comes from graph input '\(input.name)'")
+            }
+        }
+        for index in graph.topologicalOrder() { visit(index) }
+        for output in graph.outputs {
+            if let m = maps[output.name] ?? pendingFlatten[output.name] { block(m, "reaches graph output '\(output.name)'") }
+        }
+        // A weight shared by several nodes (tied weights) couples their channels position by position.
+        var firstSite: [String: Int] = [:]
+        for (i, site) in sites.enumerated() {
+            let key = "\(site.tensor)#\(site.axis)"
+            if let j = firstSite[key] {
+                if sites[j].channels.count == site.channels.count {
+                    for (a, b) in zip(sites[j].channels, site.channels) { union(a, b) }
+                } else {
+                    block(site.channels + sites[j].channels, "tensor '\(site.tensor)' is used with different widths")
+                }
+            } else {
+                firstSite[key] = i
+            }
+        }
+        return finish()
+    }
+
+    private mutating func visit(_ index: Int) {
+        let node = graph.nodes[index]
+        let op = node.domain.isEmpty || node.domain == "ai.onnx" ? node.opType : "\(node.domain).\(node.opType)"
+        let x = node.inputs.first.flatMap { maps[$0] }
+        func out(_ m: [Int], _ slot: Int = 0) { if slot < node.outputs.count { maps[node.outputs[slot]] = m } }
+
+        switch op {
+        case _ where Self.passThrough.contains(op):
+            if let x { out(x) }
+            if let p = node.inputs.first.flatMap({ pendingFlatten[$0] }) { pendingFlatten[node.outputs[0]] = p }
+        case _ where Self.shapeOps.contains(op):
+            break
+        case "Conv":
+            conv(node, index: index, x: x)
+        case "BatchNormalization":
+            guard let x else { return unknown(node, why: "BatchNormalization input has no known channels") }
+            for (slot, role) in [(1, ChannelSite.Role.bnScale), (2, .perChannel), (3, .perChannel), (4, .perChannel)] {
+                perChannelParameter(node, slot: slot, map: x, role: role)
+            }
+            out(x)
+        case "PRelu":
+            guard let x else { return unknown(node, why: "PRelu input has no known channels") }
+            perChannelParameter(node, slot: 1, map: x, role: .perChannel, broadcastRank: shapes.shape(node.inputs[0])?.count)
+            out(x)
+        case "Add", "Sub", "Mul", "Div":
+            elementwise(node)
+        case "Concat":
+            concat(node)
+        case "Flatten":
+            flatten(node, x: x, axis: node.int("axis") ?? 1)
+        case "Reshape":
+            reshape(node, index: index, x: x)
+        case "Gemm":
+            gemm(node)
+        case "MatMul":
+            matmul(node)
+        case "Softmax", "LogSoftmax":
+            guard let x else { return }
+            let rank = shapes.shape(node.inputs[0])?.count ?? 2
+            var axis = node.int("axis") ?? (graph.model.defaultOpset >= 13 ? -1 : 1)
+            if axis < 0 { axis += rank }
+            if axis == 1 || graph.model.defaultOpset < 13 {
+                block(x, "\(node.opType) '\(node.label)' normalizes across channels")
+                if let s = shapes.shape(node.outputs[0]), s.count >= 2 {
+                    out(fresh(s[1], name: node.label, blockedBecause: "output of \(node.opType) '\(node.label)'"))
+                }
+            } else {
+                out(x)
+            }
+        default:
+            unknown(node, why: "op '\(op)' of node '\(node.label)' is not one the analysis knows")
+        }
+    }
+
+    /// An op we cannot follow: its input channels are pinned, its outputs are new pinned channels.
+    private mutating func unknown(_ node: Node, why: String) {
+        for v in node.inputs where !v.isEmpty {
+            if let m = maps[v] ?? pendingFlatten[v] { block(m, why) }
+        }
+        for o in node.outputs where !o.isEmpty {
+            if let s = shapes.shape(o), s.count >= 2 { maps[o] = fresh(s[1], name: node.label, blockedBecause: why) }
+        }
+    }
+
+    private func initializer(_ node: Node, _ slot: Int) -> Tensor? {
+        slot < node.inputs.count ? graph.initializers[node.inputs[slot]] : nil
+    }
+
+    private mutating func addSite(_ tensor: String, axis: Int, _ channels: [Int], _ role: ChannelSite.Role, _ node: Node) {
+        sites.append(ChannelSite(tensor: tensor, axis: axis, channels: channels, role: role, node: node.label))
+    }
+
+    /// A parameter input holding one value per channel (BN stats, PRelu slope).
+    private mutating func perChannelParameter(_ node: Node, slot: Int, map: [Int], role: ChannelSite.Role,
+                                              broadcastRank: Int? = nil) {
+        guard slot < node.inputs.count, !node.inputs[slot].isEmpty else { return }
+        guard let t = initializer(node, slot) else {
+            return block(map, "parameter '\(node.inputs[slot])' of '\(node.label)' is computed, not a constant")
+        }
+        if t.count == 1 { return }
+        var axis = 0
+        if let rank = broadcastRank, t.rank > 1 { axis = 1 - (rank - t.rank) }
+        guard axis >= 0, axis < t.rank, t.shape[axis] == map.count else {
+            return block(map, "parameter '\(node.inputs[slot])' of '\(node.label)' has shape \(t.shape), not one value per channel")
+        }
+        addSite(node.inputs[slot], axis: axis, map, role, node)
+    }
+
+    private mutating func conv(_ node: Node, index: Int, x: [Int]?) {
+        guard let w = initializer(node, 1), w.rank >= 3 else {
+            return unknown(node, why: "Conv '\(node.label)' has a weight that is not a constant")
+        }
+        let wName = node.inputs[1]
+        let groups = node.int("group") ?? 1
+        let inPerGroup = w.shape[1], outChannels = w.shape[0]
+        let x = x ?? fresh(inPerGroup * groups, name: "input of \(node.label)", blockedBecause: "input of '\(node.label)' has unknown channels")
+        guard groups >= 1, x.count == inPerGroup * groups, outChannels % groups == 0 else {
+            block(x, "Conv '\(node.label)': input has \(x.count) channels, weight \(w.shape) with group \(groups)")
+            maps[node.outputs[0]] = fresh(outChannels, name: node.label, blockedBecause: "Conv '\(node.label)' has inconsistent shapes")
+            return
+        }
+        let bias = node.inputs.count > 2 && !node.inputs[2].isEmpty ? node.inputs[2] : nil
+        var outMap: [Int]
+        if groups == 1 {
+            addSite(wName, axis: 1, x, .consumer, node)
+            outMap = fresh(outChannels, name: node.label)
+        } else if inPerGroup == 1 {
+            // Depthwise: output channel o reads input channel o / m only, so it is the same filter.
+            let m = outChannels / groups
+            outMap = (0..<outChannels).map { x[$0 / m] }
+            depthwise.append((index, x))
+        } else {
+            // Grouped: groups must stay equal in size, so in-group index j goes in every group at once.
+            let outPerGroup = outChannels / groups
+            for j in 0..<inPerGroup { for g in 1..<groups { union(x[j], x[g * inPerGroup + j]) } }
+            addSite(wName, axis: 1, Array(x[0..<inPerGroup]), .consumer, node)
+            outMap = fresh(outChannels, name: node.label)
+            for k in 0..<outPerGroup { for g in 1..<groups { union(outMap[k], outMap[g * outPerGroup + k]) } }
+        }
+        addSite(wName, axis: 0, outMap, .producer, node)
+        if let bias {
+            if graph.initializers[bias] != nil { addSite(bias, axis: 0, outMap, .perChannel, node) }
+            else { block(outMap, "bias of '\(node.label)' is computed, not a constant") }
+        }
+        maps[node.outputs[0]] = outMap
+    }
+
+    private mutating func elementwise(_ node: Node) {
+        guard let outShape = shapes.shape(node.outputs[0]), outShape.count >= 2 else {
+            // No channel axis we can see: whatever channels flow in are pinned.
+            for v in node.inputs { if let m = maps[v] { block(m, "'\(node.label)' has an unknown output shape") } }
+            return
+        }
+        let channels = outShape[1]
+        var result: [Int]?
+        var parameters: [(slot: Int, axis: Int)] = []
+        for (slot, v) in node.inputs.enumerated() where !v.isEmpty {
+            let inShape = shapes.shape(v)
+            let axis = inShape.map { 1 - (outShape.count - $0.count) }
+            let width = (axis.flatMap { a in a >= 0 ? inShape?[a] : nil }) ?? 1
+            if let m = maps[v] {
+                guard width == channels, m.count == channels else { continue }  // broadcast along channels
+                if let r = result { for (a, b) in zip(r, m) { union(a, b) } } else { result = m }
+            } else if graph.initializers[v] != nil {
+                if width == channels && channels > 1, let axis { parameters.append((slot, axis)) }
+            } else if width == channels && channels > 1 {
+                // A computed tensor without a channel map (e.g. from shape ops): cannot follow it.
+                result = result ?? fresh(channels, name: node.label, blockedBecause: "'\(node.label)' mixes in '\(v)', whose channels are unknown")
+            }
+        }
+        let map = result ?? fresh(channels, name: node.label, blockedBecause: "'\(node.label)' combines constants only")
+        for p in parameters { addSite(node.inputs[p.slot], axis: p.axis, map, .perChannel, node) }
+        maps[node.outputs[0]] = map
+    }
+
+    private mutating func concat(_ node: Node) {
+        guard let rank = shapes.shape(node.outputs[0])?.count, var axis = node.int("axis") else {
+            return unknown(node, why: "Concat '\(node.label)' has an unknown output shape")
+        }
+        if axis < 0 { axis += rank }
+        let parts = node.inputs.map { v -> [Int]? in maps[v] }
+        if axis == 1 {
+            var out: [Int] = []
+            for (v, part) in zip(node.inputs, parts) {
+                if let part { out += part; continue }
+                guard let s = shapes.shape(v), s.count == rank else { return unknown(node, why: "Concat '\(node.label)': input '\(v)' has no known channels") }
+                out += fresh(s[1], name: v, blockedBecause: "constant channels concatenated in '\(node.label)'")
+            }
+            maps[node.outputs[0]] = out
+        } else {
+            // Concatenated along another axis: channel i of every input is channel i of the output.
+            let present = parts.compactMap { $0 }
+            guard present.count == parts.count, let first = present.first, present.allSatisfy({ $0.count == first.count }) else {
+                return unknown(node, why: "Concat '\(node.label)' along axis \(axis) of inputs with unknown channels")
+            }
+            for p in present.dropFirst() { for (a, b) in zip(first, p) { union(a, b) } }
+            maps[node.outputs[0]] = first
+        }
+    }
+
+    private mutating func flatten(_ node: Node, x: [Int]?, axis: Int) {
+        guard let x else { return }
+        guard let inShape = shapes.shape(node.inputs[0]) else {
+            if axis == 1 { pendingFlatten[node.outputs[0]] = x } else { block(x, "Flatten '\(node.label)' of unknown shape") }
+            return
+        }
+        let a = axis < 0 ? axis + inShape.count : axis
+        guard a == 1 else { return block(x, "Flatten '\(node.label)' at axis \(axis) mixes channels with other axes") }
+        let spatial = inShape.dropFirst(2).reduce(1, *)
+        maps[node.outputs[0]] = x.flatMap { Array(repeating: $0, count: spatial) }
+    }
+
+    private mutating func reshape(_ node: Node, index: Int, x: [Int]?) {
+        guard let x else { return }
+        guard let inShape = shapes.shape(node.inputs[0]), let outShape = shapes.shape(node.outputs[0]) else {
+            return unknown(node, why: "Reshape '\(node.label)' has a shape computed at run time that the analysis cannot follow")
+        }
+        if inShape == outShape { maps[node.outputs[0]] = x; return }
+        guard inShape.count >= 2, outShape.count == 2, outShape[0] == inShape[0] else {
+            return unknown(node, why: "Reshape '\(node.label)' from \(inShape) to \(outShape) is not a flatten [N, -1]")
+        }
+        flatten(node, x: x, axis: 1)
+        if let t = initializer(node, 1), t.count == 2, t.int64s()[1] != -1, let f = maps[node.outputs[0]] {
+            reshapes.append((index, node.inputs[1], f))
+        }
+    }
+
+    /// The consumer's input map, resolving a flatten whose h·w was unknown by the weight's width.
+    private mutating func features(_ value: String, width: Int) -> [Int]? {
+        if let m = maps[value] { return m.count == width ? m : nil }
+        guard let p = pendingFlatten[value], !p.isEmpty, width % p.count == 0 else { return nil }
+        let m = p.flatMap { Array(repeating: $0, count: width / p.count) }
+        maps[value] = m
+        return m
+    }
+
+    private mutating func gemm(_ node: Node) {
+        guard let w = initializer(node, 1), w.rank == 2, node.int("transA") != 1 else {
+            return unknown(node, why: "Gemm '\(node.label)' has no constant weight (or transA)")
+        }
+        let transB = node.int("transB") == 1
+        let inAxis = transB ? 1 : 0, outAxis = transB ? 0 : 1
+        let width = w.shape[inAxis]
+        if let x = features(node.inputs[0], width: width) {
+            addSite(node.inputs[1], axis: inAxis, x, .consumer, node)
+        } else if let m = maps[node.inputs[0]] ?? pendingFlatten[node.inputs[0]] {
+            block(m, "Gemm '\(node.label)' expects \(width) input features")
+        }
+        let outMap = fresh(w.shape[outAxis], name: node.label)
+        addSite(node.inputs[1], axis: outAxis, outMap, .producer, node)
+        if node.inputs.count > 2, let c = initializer(node, 2), c.count > 1 {
+            if c.shape.last == outMap.count { addSite(node.inputs[2], axis: c.rank - 1, outMap, .perChannel, node) }
+            else { block(outMap, "bias of '\(node.label)' has shape \(c.shape)") }
+        }
+        maps[node.outputs[0]] = outMap
+    }
+
+    private mutating func matmul(_ node: Node) {
+        guard let w = initializer(node, 1), w.rank == 2, shapes.shape(node.inputs[0])?.count ?? 2 == 2 else {
+            return unknown(node, why: "MatMul '\(node.label)' is not [N, K] × constant [K, M]")
+        }
+        if let x = features(node.inputs[0], width: w.shape[0]) {
+            addSite(node.inputs[1], axis: 0, x, .consumer, node)
+        } else if let m = maps[node.inputs[0]] {
+            block(m, "MatMul '\(node.label)' expects \(w.shape[0]) input features")
+        }
+        let outMap = fresh(w.shape[1], name: node.label)
+        addSite(node.inputs[1], axis: 1, outMap, .producer, node)
+        maps[node.outputs[0]] = outMap
+    }
+
+    // MARK: groups
+
+    private mutating func finish() -> ChannelGroups {
+        // Dense component numbers, in id order (so in graph order).
+        var component: [Int: Int] = [:]
+        var rootOf: [Int] = []
+        for id in 0..<parent.count {
+            let r = find(id)
+            if component[r] == nil { component[r] = component.count }
+            rootOf.append(component[r]!)
+        }
+        var members = Array(repeating: [Int](), count: component.count)
+        for id in 0..<parent.count { members[rootOf[id]].append(id) }
+        var reason = Array(repeating: String?.none, count: component.count)
+        for (id, why) in blocked.sorted(by: { $0.key < $1.key }) where reason[rootOf[id]] == nil { reason[rootOf[id]] = why }
+
+        // Channels that share the same set of producer spaces form one group.
+        var groupOf: [[Int]: Int] = [:]
+        var groups: [ChannelGroup] = []
+        var firstIndex: [[Int]] = []
+        for c in 0..<members.count {
+            let spaces = Array(Set(members[c].map { origin[$0].space })).sorted()
+            let g: Int
+            if let existing = groupOf[spaces] { g = existing } else {
+                g = groups.count
+                groupOf[spaces] = g
+                let producers = spaces.map { spaceNames[$0] }
+                groups.append(ChannelGroup(id: g, name: producers.joined(separator: "+"), producers: producers,
+                                           channels: [], prunable: true, reason: nil))
+                firstIndex.append([])
+            }
+            groups[g].channels.append(c)
+            firstIndex[g].append(members[c].map { origin[$0].index }.min() ?? 0)
+            if let why = reason[c], groups[g].prunable { groups[g].prunable = false; groups[g].reason = why }
+        }
+        for g in groups.indices {
+            let order = firstIndex[g].indices.sorted { firstIndex[g][$0] < firstIndex[g][$1] }
+            groups[g].channels = order.map { groups[g].channels[$0] }
+        }
+        let resolvedSites = sites.map { s in
+            var s = s
+            s.channels = s.channels.map { rootOf[$0] }
+            return s
+        }
+        return ChannelGroups(
+            groups: groups,
+            sites: resolvedSites,
+            depthwiseConvs: depthwise.map { DepthwiseFix(node: $0.node, inputChannels: $0.inputs.map { rootOf[$0] }) },
+            flattenReshapes: reshapes.map { ReshapeFix(node: $0.node, shapeTensor: $0.tensor, features: $0.features.map { rootOf[$0] }) },
+            componentCount: component.count
+        )
+    }
+}
+
+extension ChannelGroups {
+    /// Dependency analysis of `graph` (ALGORITHM.md §1).
+    public static func analyze(_ graph: Graph, shapes: ShapeInference? = nil) -> ChannelGroups {
+        var analysis = DependencyAnalysis(graph: graph, shapes: shapes ?? ShapeInference(graph: graph))
+        return analysis.run()
+    }
+}
