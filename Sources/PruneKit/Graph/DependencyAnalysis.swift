@@ -70,8 +70,9 @@ struct DependencyAnalysis {
 
     mutating func run() -> ChannelGroups {
         for input in graph.dataInputs {
-            if let s = shapes.shape(input.name), s.count >= 2 {
-                maps[input.name] = fresh(s[1], name: "input \(input.name)", blockedBecause: "comes from graph input '\(input.name)'")
+            // The channel count may be declared even where the spatial size is not (state_dict graphs).
+            if let c = shapes.shape(input.name).flatMap({ $0.count >= 2 ? $0[1] : nil }) ?? input.shape.flatMap({ $0.count >= 2 ? $0[1].value : nil }) {
+                maps[input.name] = fresh(c, name: "input \(input.name)", blockedBecause: "comes from graph input '\(input.name)'")
             }
         }
         for index in graph.topologicalOrder() { visit(index) }

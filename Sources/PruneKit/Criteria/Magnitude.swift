@@ -1,0 +1,41 @@
+/// L1 magnitude of every channel of every group (Li et al. 2017, "Pruning Filters for
+/// Efficient ConvNets"): the sum of |w| over the channel's producer rows. A channel made
+/// of several producer rows (a residual add, a grouped conv) sums them all.
+public enum MagnitudeCriterion {
+    /// Scores per group id, indexed by channel of the group.
+    public static func l1(_ groups: ChannelGroups, graph: Graph) -> [Int: [Float]] {
+        var indexOf: [Int: (group: Int, channel: Int)] = [:]
+        for g in groups.groups { for (i, c) in g.channels.enumerated() { indexOf[c] = (g.id, i) } }
+        var scores: [Int: [Float]] = [:]
+        for g in groups.groups { scores[g.id] = Array(repeating: 0, count: g.size) }
+        for site in groups.sites where site.role == .producer {
+            guard let t = graph.initializers[site.tensor] else { continue }
+            let norms = sliceL1Norms(t, axis: site.axis)
+            for (position, component) in site.channels.enumerated() {
+                guard let (g, i) = indexOf[component] else { continue }
+                scores[g]![i] += norms[position]
+            }
+        }
+        return scores
+    }
+
+    /// Σ|x| over each slice of `t` along `axis`.
+    static func sliceL1Norms(_ t: Tensor, axis: Int) -> [Float] {
+        let values = t.floats()
+        let dim = t.shape[axis]
+        let inner = t.shape[(axis + 1)...].reduce(1, *)
+        let outer = t.shape[..<axis].reduce(1, *)
+        var norms = Array(repeating: Float(0), count: dim)
+        values.withUnsafeBufferPointer { v in
+            for o in 0..<outer {
+                for d in 0..<dim {
+                    let base = (o * dim + d) * inner
+                    var s: Float = 0
+                    for k in 0..<inner { s += abs(v[base + k]) }
+                    norms[d] += s
+                }
+            }
+        }
+        return norms
+    }
+}

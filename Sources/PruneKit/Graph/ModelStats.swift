@@ -1,0 +1,45 @@
+/// Size and cost of a graph: parameters (floating-point initializers) and multiply-accumulates
+/// of its convs and matrix products for one sample; FLOPs = 2 × MACs.
+public struct ModelStats: Sendable, Codable, Equatable {
+    public var params: Int
+    /// nil when some conv or matmul has a shape the inference could not derive.
+    public var macs: Int?
+    public var flops: Int? { macs.map { 2 * $0 } }
+
+    enum CodingKeys: String, CodingKey { case params, macs, flops }
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(params, forKey: .params)
+        try c.encode(macs, forKey: .macs)
+        try c.encode(flops, forKey: .flops)
+    }
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        params = try c.decode(Int.self, forKey: .params)
+        macs = try c.decodeIfPresent(Int.self, forKey: .macs)
+    }
+    public init(params: Int, macs: Int?) { self.params = params; self.macs = macs }
+
+    public init(graph: Graph, shapes: ShapeInference) {
+        params = graph.initializers.values.filter { $0.dtype.isFloatingPoint }.reduce(0) { $0 + $1.count }
+        var total = 0
+        var known = true
+        for node in graph.nodes {
+            switch node.opType {
+            case "Conv":
+                guard let w = graph.initializers[node.inputs[1]]?.shape ?? shapes.shape(node.inputs[1]),
+                      let y = shapes.shape(node.outputs[0]) else { known = false; continue }
+                // Each output element reads (Cin / group) · k_h · k_w inputs; per sample.
+                total += y.dropFirst().reduce(1, *) * w.dropFirst().reduce(1, *)
+            case "Gemm", "MatMul":
+                guard let a = shapes.shape(node.inputs[0]), let y = shapes.shape(node.outputs[0]), a.count >= 2 else { known = false; continue }
+                let k = node.opType == "Gemm" && node.int("transA") == 1 ? a[0] : a[a.count - 1]
+                let rowsPerSample = a.count > 2 ? a.dropFirst().dropLast().reduce(1, *) : 1
+                total += rowsPerSample * y[y.count - 1] * k
+            default:
+                continue
+            }
+        }
+        macs = known ? total : nil
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+
+/// The first selection method: per group, remove the lowest-L1 channels at a fixed rate.
+/// The MFIS optimizer replaces the selection; analysis, surgery and reporting stay.
+public struct MagnitudePruner: Sendable {
+    public var rate: Double
+    public var inputShapes: [String: [Int]]
+
+    public init(rate: Double, inputShapes: [String: [Int]] = [:]) {
+        self.rate = rate
+        self.inputShapes = inputShapes
+    }
+
+    public struct Result: Sendable {
+        public var graph: Graph
+        public var report: ModelReport
+        public var seconds: [String: Double]
+    }
+
+    public func prune(_ graph: Graph, task: String, source: String) throws -> Result {
+        var clock = StageClock()
+        let shapes = ShapeInference(graph: graph, inputShapes: inputShapes)
+        let groups = ChannelGroups.analyze(graph, shapes: shapes)
+        clock.lap("analyze")
+        let removal = RateSelection.lowestScores(groups, scores: MagnitudeCriterion.l1(groups, graph: graph), rate: rate)
+        clock.lap("select")
+        let pruned = try graph.removingChannels(removal, groups: groups)
+        let after = ModelStats(graph: pruned, shapes: ShapeInference(graph: pruned, inputShapes: inputShapes))
+        clock.lap("surgery")
+        let report = ModelReport(
+            task: task, source: source,
+            before: ModelStats(graph: graph, shapes: shapes), after: after,
+            channels: pruned.layerWidths(),
+            groups: groups.groups.map { g in
+                let removed = removal[g.id] ?? []
+                return GroupReport(name: g.name, producers: g.producers, total: g.size, kept: g.size - removed.count,
+                                   prunable: g.prunable, reason: g.reason, removed: removed)
+            })
+        return Result(graph: pruned, report: report, seconds: clock.seconds)
+    }
+}
+
+/// Wall time per named stage.
+public struct StageClock: Sendable {
+    private var last = DispatchTime.now().uptimeNanoseconds
+    public private(set) var seconds: [String: Double] = [:]
+    public init() {}
+    public mutating func lap(_ stage: String) {
+        let now = DispatchTime.now().uptimeNanoseconds
+        seconds[stage, default: 0] += Double(now - last) / 1e9
+        last = now
+    }
+}

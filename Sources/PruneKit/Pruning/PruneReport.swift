@@ -1,0 +1,59 @@
+/// `report.json`: what was pruned, by how much, and why the rest was not.
+public struct PruneReport: Sendable, Codable {
+    public var tool = "pruned"
+    public var method: String
+    /// Fraction of each prunable group's channels removed.
+    public var rate: Double
+    public var models: [ModelReport]
+    /// Wall time per stage (load, analyze, select, surgery, write) over all models.
+    public var seconds: [String: Double]
+
+    public init(method: String, rate: Double, models: [ModelReport], seconds: [String: Double]) {
+        self.method = method
+        self.rate = rate
+        self.models = models
+        self.seconds = seconds
+    }
+}
+
+public struct ModelReport: Sendable, Codable {
+    /// The model's file name without extension: the task it serves.
+    public var task: String
+    public var source: String
+    public var outputs: [String] = []
+    public var before: ModelStats
+    public var after: ModelStats
+    /// New output width of every conv / linear layer, by PyTorch module name where the
+    /// weights carry one (`features.0.weight` → `features.0`), so the module can be rebuilt.
+    public var channels: [String: Int]
+    public var groups: [GroupReport]
+}
+
+public struct GroupReport: Sendable, Codable, Equatable {
+    public var name: String
+    public var producers: [String]
+    public var total: Int
+    public var kept: Int
+    public var prunable: Bool
+    public var reason: String?
+    /// Channel indices removed (in the first producer's numbering).
+    public var removed: [Int]
+}
+
+extension Graph {
+    /// Output width of every conv / gemm / matmul, keyed by module name (weight name less `.weight`).
+    public func layerWidths() -> [String: Int] {
+        var widths: [String: Int] = [:]
+        for node in nodes where ["Conv", "Gemm", "MatMul"].contains(node.opType) && node.inputs.count > 1 {
+            let wName = node.inputs[1]
+            guard let w = initializers[wName], w.rank >= 2 else { continue }
+            let key = wName.hasSuffix(".weight") ? String(wName.dropLast(7)) : node.label
+            switch node.opType {
+            case "Conv": widths[key] = w.shape[0]
+            case "Gemm": widths[key] = node.int("transB") == 1 ? w.shape[0] : w.shape[1]
+            default: widths[key] = w.shape[1]
+            }
+        }
+        return widths
+    }
+}
