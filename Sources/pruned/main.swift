@@ -1,1 +1,14 @@
-print("pruned")
+import ArgumentParser
+
+@main
+struct Pruned: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pruned",
+        abstract: "Prune convolutional networks for real: ONNX and safetensors in, smaller models out.",
+        discussion: """
+            Exit codes: 0 success, 64 bad usage, 65 a model file that cannot be read or pruned, \
+            66 an input file that does not exist, 73 an output that cannot be written.
+            """,
+        subcommands: [PruneCommand.self, InspectCommand.self, ExampleModelCommand.self]
+    )
+}

@@ -1,0 +1,46 @@
+/// What `pruned inspect` shows: layers, channel groups, what is prunable and why, size and cost.
+public struct ModelSummary: Sendable, Codable {
+    public struct Layer: Sendable, Codable {
+        public var name: String
+        public var op: String
+        public var output: [Int]?
+        public var params: Int
+    }
+
+    public var task: String
+    public var format: ModelFormat
+    public var stats: ModelStats
+    public var layers: [Layer]
+    public var groups: [GroupReport]
+
+    public init(_ model: LoadedModel) {
+        let shapes = ShapeInference(graph: model.graph)
+        let analysis = ChannelGroups.analyze(model.graph, shapes: shapes)
+        task = model.task
+        format = model.format
+        stats = ModelStats(graph: model.graph, shapes: shapes)
+        layers = model.graph.nodes.filter { !["Constant", "Shape", "Gather", "Unsqueeze", "Squeeze", "Slice", "Cast"].contains($0.opType) }.map { node in
+            Layer(name: node.label, op: node.opType, output: node.outputs.first.flatMap { shapes.shape($0) },
+                  params: node.inputs.compactMap { model.graph.initializers[$0] }.filter { $0.dtype.isFloatingPoint }.reduce(0) { $0 + $1.count })
+        }
+        groups = analysis.groups.map {
+            GroupReport(name: $0.name, producers: $0.producers, total: $0.size, kept: $0.size, prunable: $0.prunable, reason: $0.reason, removed: [])
+        }
+    }
+
+    public var text: String {
+        var lines = ["\(task) (\(format.rawValue)): \(stats.params) parameters, " + (stats.flops.map { "\($0) FLOPs per sample" } ?? "FLOPs unknown (no input shape)")]
+        lines.append("")
+        lines.append("layers:")
+        for l in layers {
+            lines.append("  \(l.name.padding(toLength: 28, withPad: " ", startingAt: 0)) \(l.op.padding(toLength: 20, withPad: " ", startingAt: 0)) \(l.output.map { "\($0)" } ?? "?")  \(l.params > 0 ? "\(l.params) params" : "")")
+        }
+        lines.append("")
+        let prunable = groups.filter(\.prunable)
+        lines.append("channel groups: \(groups.count), prunable: \(prunable.count) (\(prunable.reduce(0) { $0 + $1.total }) channels)")
+        for g in groups {
+            lines.append("  \(g.prunable ? "prunable" : "pinned  ") \(String(g.total).padding(toLength: 5, withPad: " ", startingAt: 0)) \(g.name)" + (g.reason.map { "  — \($0)" } ?? ""))
+        }
+        return lines.joined(separator: "\n")
+    }
+}

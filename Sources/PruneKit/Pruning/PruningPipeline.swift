@@ -1,0 +1,81 @@
+import Foundation
+
+/// The whole offline pipeline behind `pruned prune` and a service job: load every model,
+/// prune it, write the pruned files and `report.json` into one folder.
+public struct PruningPipeline: Sendable {
+    public enum OutputFormat: String, Sendable, CaseIterable, Codable {
+        /// The input's own format.
+        case same
+        case onnx, safetensors, both
+    }
+
+    public struct Options: Sendable {
+        public var rate: Double
+        public var format: OutputFormat
+        public var inputShapes: [String: [Int]]
+        public init(rate: Double, format: OutputFormat = .same, inputShapes: [String: [Int]] = [:]) {
+            self.rate = rate
+            self.format = format
+            self.inputShapes = inputShapes
+        }
+    }
+
+    public struct Failure: Error, CustomStringConvertible {
+        public var message: String
+        public var description: String { message }
+    }
+
+    public var options: Options
+    public init(options: Options) { self.options = options }
+
+    /// Validates `rate` the way every entry point (CLI, HTTP config) needs it.
+    public static func checkRate(_ rate: Double) -> String? {
+        rate.isFinite && rate >= 0 && rate < 1 ? nil : "rate must be at least 0 and below 1 (the fraction of each prunable group's channels removed), got \(rate)"
+    }
+
+    @discardableResult
+    public func run(models: [URL], outputDirectory: URL) throws -> PruneReport {
+        if let problem = Self.checkRate(options.rate) { throw Failure(message: problem) }
+        let tasks = models.map { $0.deletingPathExtension().lastPathComponent }
+        if let dup = Dictionary(grouping: tasks, by: { $0 }).first(where: { $0.value.count > 1 })?.key {
+            throw Failure(message: "two models are named '\(dup)': the output file names would collide")
+        }
+        try FileManager.default.createDirectory(at: outputDirectory, withIntermediateDirectories: true)
+        var seconds: [String: Double] = [:]
+        var reports: [ModelReport] = []
+        for url in models {
+            var clock = StageClock()
+            let model = try ModelFile.load(url)
+            clock.lap("load")
+            let pruner = MagnitudePruner(rate: options.rate, inputShapes: options.inputShapes)
+            let result = try pruner.prune(model.graph, task: model.task, source: url.lastPathComponent)
+            var report = result.report
+            for format in try formats(for: model) {
+                let out = outputDirectory.appendingPathComponent("\(model.task).\(format.rawValue)")
+                try ModelFile.write(result.graph, format: format, metadata: model.metadata, to: out)
+                report.outputs.append(out.lastPathComponent)
+            }
+            clock.lap("write")
+            reports.append(report)
+            for (k, v) in clock.seconds.merging(result.seconds, uniquingKeysWith: +) { seconds[k, default: 0] += v }
+        }
+        seconds["total"] = seconds.values.reduce(0, +)
+        let report = PruneReport(method: "l1-magnitude", rate: options.rate, models: reports, seconds: seconds)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try encoder.encode(report).write(to: outputDirectory.appendingPathComponent("report.json"), options: .atomic)
+        return report
+    }
+
+    private func formats(for model: LoadedModel) throws -> [ModelFormat] {
+        switch options.format {
+        case .same: return [model.format]
+        case .onnx, .both:
+            guard model.format == .onnx else {
+                throw Failure(message: "\(model.task): a safetensors model carries no graph to write as ONNX; use --format safetensors")
+            }
+            return options.format == .both ? [.onnx, .safetensors] : [.onnx]
+        case .safetensors: return [.safetensors]
+        }
+    }
+}

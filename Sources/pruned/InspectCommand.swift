@@ -1,0 +1,33 @@
+import ArgumentParser
+import Foundation
+import PruneKit
+
+struct InspectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect",
+        abstract: "Show a model's layers, channel groups, what is prunable and why, params and FLOPs."
+    )
+
+    @Argument(help: "Model file (.onnx or .safetensors).")
+    var model: String
+
+    @Flag(help: "Print JSON instead of text.")
+    var json = false
+
+    func validate() throws {
+        guard ModelFormat(path: model) != nil else { throw ValidationError("\(model): expected a .onnx or .safetensors file") }
+    }
+
+    func run() throws {
+        let loaded: LoadedModel
+        do { loaded = try ModelFile.load(URL(argument: model)) } catch { throw fail(error) }
+        let summary = ModelSummary(loaded)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(summary), as: UTF8.self))
+        } else {
+            print(summary.text)
+        }
+    }
+}
