@@ -23,11 +23,14 @@ final class MappedFile: @unchecked Sendable {
     enum Failure: Error, CustomStringConvertible {
         case open(path: String, errno: Int32)
         case map(path: String, errno: Int32)
+        /// A pipe or a device: there is nothing to map; read it instead.
+        case notRegularFile
 
         var description: String {
             switch self {
             case let .open(path, e): return "cannot open \(path): \(String(cString: strerror(e)))"
             case let .map(path, e): return "cannot map \(path) into memory: \(String(cString: strerror(e)))"
+            case .notRegularFile: return "not a regular file"
             }
         }
     }
@@ -38,6 +41,7 @@ final class MappedFile: @unchecked Sendable {
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw Failure.open(path: path, errno: errno) }
+        guard st.st_mode & S_IFMT == S_IFREG else { throw Failure.notRegularFile }
         count = Int(st.st_size)
         guard count > 0 else {
             base = nil
@@ -46,6 +50,21 @@ final class MappedFile: @unchecked Sendable {
         let p = mmap(nil, count, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0)
         guard let p, p != MAP_FAILED else { throw Failure.map(path: path, errno: errno) }
         base = p
+    }
+
+    /// `mapped` with the file mapped, or `unmapped` with its contents read into memory when it
+    /// is not a regular file.
+    static func withFile<R>(at url: URL, mapped: (MappedFile) throws -> R, unmapped: (Data) throws -> R) throws -> R {
+        let file: MappedFile
+        do {
+            file = try MappedFile(path: url.path(percentEncoded: false))
+        } catch Failure.notRegularFile {
+            // Not Data(contentsOf:), which refuses devices.
+            let handle = try FileHandle(forReadingFrom: url)
+            defer { try? handle.close() }
+            return try unmapped(handle.readToEnd() ?? Data())
+        }
+        return try mapped(file)
     }
 
     deinit {

@@ -28,11 +28,11 @@ public enum ONNXFile {
         try ONNXReader.graph(from: data)
     }
 
-    /// Reads a model file, mapped into memory rather than read into a buffer. Throws
+    /// Reads a model file, mapped into memory rather than read into a buffer (a pipe or device
+    /// is read into memory instead). Throws
     /// `ONNXError`, or an error naming the path when the file cannot be opened.
     public static func read(contentsOf url: URL) throws -> Graph {
-        let file = try MappedFile(path: url.path(percentEncoded: false))
-        return try file.withContents { try ONNXReader.graph(from: $0) }
+        try MappedFile.withFile(at: url, mapped: { try $0.withContents(ONNXReader.graph) }, unmapped: ONNXReader.graph)
     }
 
     /// The serialized `ModelProto`. Throws `ONNXError` for a tensor whose bytes do not match

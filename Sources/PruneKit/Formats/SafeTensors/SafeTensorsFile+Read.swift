@@ -11,12 +11,13 @@ extension SafeTensorsFile {
     }
 
     /// Reads a safetensors file by mapping it into memory: tensor bytes are not copied but
-    /// paged in from the file when used. Throws `SafeTensorsError`, or an error naming the path
-    /// when the file cannot be opened.
+    /// paged in from the file when used (a pipe or device is read into memory instead). Throws
+    /// `SafeTensorsError`, or an error naming the path when the file cannot be opened.
     public static func read(contentsOf url: URL) throws -> SafeTensorsFile {
-        let file = try MappedFile(path: url.path(percentEncoded: false))
-        let layout = try file.withContents { data in try data.withUnsafeBytes { try Layout($0) } }
-        return try layout.file { file.bytes($0) }
+        try MappedFile.withFile(at: url, mapped: { file in
+            let layout = try file.withContents { data in try data.withUnsafeBytes { try Layout($0) } }
+            return try layout.file { file.bytes($0) }
+        }, unmapped: read)
     }
 }
 
