@@ -1,0 +1,48 @@
+// onnx.pb.swift is generated from onnx.proto (ONNX 1.23.2) with protoc 3.21.12 and
+// protoc-gen-swift at the SwiftProtobuf version Package.resolved pins (1.39.0; the two must
+// match). To regenerate, from the package root:
+//
+//   git clone https://github.com/apple/swift-protobuf.git /tmp/swift-protobuf \
+//     && git -C /tmp/swift-protobuf checkout 1.39.0 \
+//     && (cd /tmp/swift-protobuf && swift build -c release --product protoc-gen-swift)
+//   protoc --plugin=protoc-gen-swift=/tmp/swift-protobuf/.build/release/protoc-gen-swift \
+//     --swift_opt=Visibility=Internal --swift_out=Sources/PruneKit/Formats/ONNX \
+//     -I Sources/PruneKit/Formats/ONNX Sources/PruneKit/Formats/ONNX/onnx.proto
+
+import Foundation
+
+/// Reads an ONNX model (a serialized `ModelProto`) into a `Graph`, and writes one back.
+///
+/// Read: nodes with their attributes in file order; initializers from `raw_data` or the typed
+/// fields; inputs, outputs and `value_info` with element type and shape; the model's IR
+/// version, opsets, producer, doc string and metadata. Attribute kinds the IR does not model
+/// (graphs, sparse tensors, type protos, lists of tensors) are kept as their serialized
+/// `AttributeProto`. Refused with an `ONNXError`: external data, element types `DType` lacks,
+/// sparse initializers and model-local functions.
+///
+/// Write: initializers as `raw_data` in `initializerOrder`; reading the output gives back an
+/// equal `Graph`.
+public enum ONNXFile {
+    /// Reads a model held in memory. Throws `ONNXError`.
+    public static func read(_ data: Data) throws -> Graph {
+        try ONNXReader.graph(from: data)
+    }
+
+    /// Reads a model file, mapped into memory rather than read into a buffer (a pipe or device
+    /// is read into memory instead). Throws
+    /// `ONNXError`, or an error naming the path when the file cannot be opened.
+    public static func read(contentsOf url: URL) throws -> Graph {
+        try MappedFile.withFile(at: url, mapped: { try $0.withContents(ONNXReader.graph) }, unmapped: ONNXReader.graph)
+    }
+
+    /// The serialized `ModelProto`. Throws `ONNXError` for a tensor whose bytes do not match
+    /// its dtype and shape, or an opaque attribute that is not a serialized `AttributeProto`.
+    public static func write(_ graph: Graph) throws -> Data {
+        try ONNXWriter.model(from: graph).serializedBytes()
+    }
+
+    /// Writes `write(graph)` to `url` atomically (a temporary file renamed into place).
+    public static func write(_ graph: Graph, to url: URL) throws {
+        try write(graph).write(to: url, options: .atomic)
+    }
+}
