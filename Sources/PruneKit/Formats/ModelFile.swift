@@ -44,8 +44,7 @@ public enum ModelFile {
         do {
             switch format {
             case .onnx:
-                let data = try Data(contentsOf: url, options: .alwaysMapped)
-                return LoadedModel(task: task, format: .onnx, graph: try ONNXFile.read(data), metadata: [:])
+                return LoadedModel(task: task, format: .onnx, graph: try ONNXFile.read(contentsOf: url), metadata: [:])
             case .safetensors:
                 let file = try SafeTensorsFile.read(contentsOf: url)
                 let graph = try StateDictGraph.infer(tensors: file.tensors.map { ($0.name, $0.tensor) }, metadata: file.metadata)
@@ -65,7 +64,7 @@ public enum ModelFile {
         case .onnx:
             data = try ONNXFile.write(graph)
         case .safetensors:
-            data = try SafeTensorsFile.write(graph.orderedInitializers.map { ($0.name, $0.tensor) }, metadata: metadata)
+            data = try SafeTensorsFile(tensors: graph.orderedInitializers.map { .init($0.name, $0.tensor) }, metadata: metadata).serialized()
         }
         try data.write(to: url, options: .atomic)
     }

@@ -28,7 +28,7 @@ struct DependencyAnalysis {
         "Neg", "Abs", "Exp", "Sqrt", "Cast",
     ]
     /// Integer plumbing around reshapes: reads shapes, carries no channels.
-    static let shapeOps: Set<String> = ["Shape", "Constant", "Gather", "Unsqueeze", "Squeeze", "Slice", "ConstantOfShape"]
+    static let shapeOps: Set<String> = ["Constant", "Gather", "Unsqueeze", "Squeeze", "Slice", "ConstantOfShape"]
 
     init(graph: Graph, shapes: ShapeInference) {
         self.graph = graph
@@ -106,8 +106,13 @@ struct DependencyAnalysis {
         case _ where Self.passThrough.contains(op):
             if let x { out(x) }
             if let p = node.inputs.first.flatMap({ pendingFlatten[$0] }) { pendingFlatten[node.outputs[0]] = p }
+        case "Shape":
+            break  // reads only the dimensions, which follow any pruning at run time
         case _ where Self.shapeOps.contains(op):
-            break
+            // Integer plumbing; but a Slice or Gather of an activation cuts channels we cannot follow.
+            if node.inputs.contains(where: { maps[$0] != nil || pendingFlatten[$0] != nil }) {
+                unknown(node, why: "\(op) '\(node.label)' indexes into channels")
+            }
         case "Conv":
             conv(node, index: index, x: x)
         case "BatchNormalization":
