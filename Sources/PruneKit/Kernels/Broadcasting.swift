@@ -44,7 +44,7 @@ func broadcastMap<T>(_ a: NDArray<T>, _ b: NDArray<T>, _ f: (T, T) -> T) throws 
     }
     let walk = StridedRows(shape: shape, strides: [broadcastStrides(a.shape, to: shape), broadcastStrides(b.shape, to: shape)])
     var out = [T]()
-    out.reserveCapacity(shape.reduce(1, *))
+    out.reserveCapacity(try resultCount(shape))
     let length = walk.rowLength
     let steps = walk.innerStrides
     let (sa, sb) = (steps[0], steps[1])
@@ -71,6 +71,7 @@ extension NDArray {
             throw KernelError.shape("cannot broadcast \(shape) to \(target)")
         }
         if shape == target { return self }
+        _ = try resultCount(target)
         let values = stridedCopy(storage, base: 0, shape: target, strides: broadcastStrides(shape, to: target))
         return NDArray(uncheckedShape: target, storage: values)
     }

@@ -46,7 +46,7 @@ public func conv2d(_ x: NDArray<Float>, weight: NDArray<Float>, bias: NDArray<Fl
     let outPlane = h.output * w.output
     let groupFilters = filters / p.group
     let depth = groupChannels * h.kernel * w.kernel
-    var out = [Float](repeating: 0, count: batch * filters * outPlane)
+    var out = [Float](repeating: 0, count: try resultCount([batch, filters, h.output, w.output]))
     guard !out.isEmpty, depth > 0, !x.storage.isEmpty else {
         // Nothing to convolve (no channels, or an empty image under padding): only the bias remains.
         return try NDArray(shape: [batch, filters, h.output, w.output], storage: out).adding(bias: bias)

@@ -7,6 +7,7 @@ public func gemm(_ a: NDArray<Float>, _ b: NDArray<Float>, c: NDArray<Float>? = 
     guard k == kb else {
         throw KernelError.shape("Gemm A \(a.shape)\(transA ? "ᵀ" : "") and B \(b.shape)\(transB ? "ᵀ" : "") disagree on the inner dimension (\(k) vs \(kb))")
     }
+    _ = try resultCount([m, n])
     var out: [Float]
     var scaleC: Float = 0
     if let c, beta != 0 {
@@ -38,6 +39,7 @@ public func matmul(_ a: NDArray<Float>, _ b: NDArray<Float>) throws -> NDArray<F
     if b.rank == 1 { shape.removeLast() }
 
     let count = batch.reduce(1, *)
+    _ = try resultCount(batch + [m, n])
     var out = [Float](repeating: 0, count: count * m * n)
     if bBatch.isEmpty, count > 0 {
         // B is one matrix: the batches of A stack into a single (count·m)×k product.

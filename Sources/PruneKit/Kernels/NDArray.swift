@@ -27,8 +27,7 @@ public struct NDArray<Element: Sendable>: Sendable {
     }
 
     public init(repeating value: Element, shape: [Int]) throws {
-        guard let n = Tensor.elementCount(shape) else { throw KernelError.shape("invalid shape \(shape)") }
-        self.init(uncheckedShape: shape, storage: [Element](repeating: value, count: n))
+        self.init(uncheckedShape: shape, storage: [Element](repeating: value, count: try resultCount(shape)))
     }
 
     /// A rank-0 array.
@@ -44,6 +43,18 @@ public struct NDArray<Element: Sendable>: Sendable {
 }
 
 extension NDArray: Equatable where Element: Equatable {}
+
+/// Results larger than this are refused: only absurd attributes (pads, a ConstantOfShape
+/// shape) produce them, and they must fail the node rather than exhaust memory.
+let maxResultElements = 1 << 32
+
+/// The element count of a result about to be allocated, or an error for a negative,
+/// overflowing or absurdly large shape.
+func resultCount(_ shape: [Int]) throws -> Int {
+    guard let n = Tensor.elementCount(shape) else { throw KernelError.shape("invalid result shape \(shape)") }
+    guard n <= maxResultElements else { throw KernelError.shape("result shape \(shape) has \(n) elements, more than \(maxResultElements)") }
+    return n
+}
 
 extension NDArray where Element == Float {
     /// Decodes any dtype to F32.

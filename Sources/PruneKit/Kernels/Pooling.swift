@@ -30,6 +30,7 @@ public struct Pool2DParameters: Sendable, Equatable {
                                padBegin: pads[0], padEnd: pads[2], autoPad: autoPad, ceilMode: ceilMode)
         let w = try WindowAxis(input: x.shape[3], kernel: kernel[1], stride: strides[1], dilation: dilations[1],
                                padBegin: pads[1], padEnd: pads[3], autoPad: autoPad, ceilMode: ceilMode)
+        _ = try resultCount([x.shape[0], x.shape[1], h.output, w.output])
         return (h, w)
     }
 }

@@ -28,6 +28,11 @@ struct WindowAxis: Equatable {
             throw KernelError.attribute("kernel \(kernel), stride \(stride), dilation \(dilation) must be ≥ 1")
         }
         guard padBegin >= 0, padEnd >= 0 else { throw KernelError.attribute("negative pads \(padBegin), \(padEnd)") }
+        // Bounds that keep every size computation below far from overflow.
+        let limit = 1 << 30
+        guard kernel <= limit, stride <= limit, dilation <= limit, padBegin <= limit, padEnd <= limit else {
+            throw KernelError.attribute("kernel \(kernel), stride \(stride), dilation \(dilation), pads \(padBegin), \(padEnd) beyond \(limit)")
+        }
         guard input >= 0 else { throw KernelError.shape("negative spatial size \(input)") }
         let extent = (kernel - 1) * dilation + 1
         var (begin, end) = (padBegin, padEnd)
