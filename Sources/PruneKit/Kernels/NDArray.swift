@@ -5,9 +5,10 @@ import Foundation
 /// `Tensor` keeps a model's bytes in their file dtype; the forward pass decodes once into an
 /// `NDArray<Float>` (or `NDArray<Int64>` for shape and index values) and works on that.
 public struct NDArray<Element: Sendable>: Sendable {
-    public private(set) var shape: [Int]
-    /// Row-major values; `storage.count` is always the product of `shape`.
-    public var storage: [Element]
+    public internal(set) var shape: [Int]
+    /// Row-major values; `storage.count` is always the product of `shape` (which is why only
+    /// code inside PruneKit may assign either).
+    public internal(set) var storage: [Element]
 
     /// Throws when `storage` does not hold exactly the elements `shape` describes.
     public init(shape: [Int], storage: [Element]) throws {
@@ -37,7 +38,7 @@ public struct NDArray<Element: Sendable>: Sendable {
     public var count: Int { storage.count }
 
     /// Same values, new shape of the same element count.
-    public func reshaped(uncheckedTo newShape: [Int]) -> NDArray {
+    func reshaped(uncheckedTo newShape: [Int]) -> NDArray {
         NDArray(uncheckedShape: newShape, storage: storage)
     }
 }
