@@ -1,0 +1,67 @@
+extension Interpreter {
+    typealias Kernel = @Sendable (OpContext) throws -> [Value]
+
+    /// ONNX op types (default domain) the forward pass runs.
+    public static var supportedOps: Set<String> { Set(kernels.keys) }
+
+    static let kernels: [String: Kernel] = {
+        var table: [String: Kernel] = [
+            "Conv": conv,
+            "BatchNormalization": batchNorm,
+            "MaxPool": maxPool,
+            "AveragePool": averagePool,
+            "GlobalAveragePool": { [.float(try globalPool($0.floats(0)))] },
+            "GlobalMaxPool": { [.float(try globalPool($0.floats(0), max: true))] },
+            "Gemm": gemmNode,
+            "MatMul": { [.float(try matmul($0.floats(0), $0.floats(1)))] },
+            "Softmax": { try softmaxNode($0, log: false) },
+            "LogSoftmax": { try softmaxNode($0, log: true) },
+            "Clip": clip,
+            "Dropout": dropout,
+            "Identity": { [try $0.value(0)] },
+            "Constant": constant,
+            "Shape": shapeNode,
+            "Size": { [.integer(NDArray(scalar: Int64(try $0.value(0).shape.reduce(1, *))), .i64)] },
+            "Gather": gather,
+            "Unsqueeze": unsqueeze,
+            "Squeeze": squeeze,
+            "Concat": concat,
+            "Slice": slice,
+            "Cast": cast,
+            "ConstantOfShape": constantOfShape,
+            "Transpose": transpose,
+            "Reshape": reshape,
+            "Flatten": flatten,
+            "Expand": expand,
+            "ReduceMean": reduceMean,
+        ]
+        for op in BinaryOp.allCases { table[op.rawValue] = { try binary(op, $0) } }
+        let fixed: [String: UnaryOp] = [
+            "Relu": .relu, "Sigmoid": .sigmoid, "Tanh": .tanh, "HardSwish": .hardSwish,
+            "Erf": .erf, "Exp": .exp, "Log": .log, "Sqrt": .sqrt, "Reciprocal": .reciprocal,
+            "Neg": .neg, "Abs": .abs, "Floor": .floor, "Ceil": .ceil,
+        ]
+        for (name, op) in fixed { table[name] = { [.float(try $0.floats(0).applying(op))] } }
+        let parameterized: [String: @Sendable (OpContext) throws -> UnaryOp] = [
+            "LeakyRelu": { .leakyRelu(alpha: try $0.float("alpha", UnaryOp.defaultLeakyReluAlpha)) },
+            "HardSigmoid": {
+                .hardSigmoid(alpha: try $0.float("alpha", UnaryOp.defaultHardSigmoid.alpha),
+                             beta: try $0.float("beta", UnaryOp.defaultHardSigmoid.beta))
+            },
+            "Elu": { .elu(alpha: try $0.float("alpha", 1)) },
+            "Selu": {
+                .selu(alpha: try $0.float("alpha", UnaryOp.defaultSelu.alpha),
+                      gamma: try $0.float("gamma", UnaryOp.defaultSelu.gamma))
+            },
+            "Gelu": { c in
+                switch try c.string("approximate", "none") {
+                case "none": return .gelu(tanhApproximation: false)
+                case "tanh": return .gelu(tanhApproximation: true)
+                case let other: throw KernelError.attribute("Gelu approximate \"\(other)\"")
+                }
+            },
+        ]
+        for (name, make) in parameterized { table[name] = { [.float(try $0.floats(0).applying(make($0)))] } }
+        return table
+    }()
+}

@@ -1,0 +1,73 @@
+/// ONNX Gemm: alpha·op(A)·op(B) + beta·C for 2-D A and B, with C broadcast to the result.
+public func gemm(_ a: NDArray<Float>, _ b: NDArray<Float>, c: NDArray<Float>? = nil,
+                 alpha: Float = 1, beta: Float = 1, transA: Bool = false, transB: Bool = false) throws -> NDArray<Float> {
+    guard a.rank == 2, b.rank == 2 else { throw KernelError.shape("Gemm needs 2-D A and B, got \(a.shape) and \(b.shape)") }
+    let (m, k) = transA ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
+    let (kb, n) = transB ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
+    guard k == kb else {
+        throw KernelError.shape("Gemm A \(a.shape)\(transA ? "ᵀ" : "") and B \(b.shape)\(transB ? "ᵀ" : "") disagree on the inner dimension (\(k) vs \(kb))")
+    }
+    _ = try resultCount([m, n])
+    var out: [Float]
+    var scaleC: Float = 0
+    if let c, beta != 0 {
+        out = try c.broadcast(to: [m, n]).storage
+        scaleC = beta
+    } else {
+        out = [Float](repeating: 0, count: m * n)
+    }
+    gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a.storage, b: b.storage, beta: scaleC, c: &out)
+    return NDArray(uncheckedShape: [m, n], storage: out)
+}
+
+/// numpy matmul: 1-D operands are promoted (and the added axis removed), leading batch
+/// axes broadcast.
+public func matmul(_ a: NDArray<Float>, _ b: NDArray<Float>) throws -> NDArray<Float> {
+    guard a.rank >= 1, b.rank >= 1 else { throw KernelError.shape("MatMul of scalars \(a.shape), \(b.shape)") }
+    let aShape = a.rank == 1 ? [1, a.shape[0]] : a.shape
+    let bShape = b.rank == 1 ? [b.shape[0], 1] : b.shape
+    let (m, k) = (aShape[aShape.count - 2], aShape[aShape.count - 1])
+    let (kb, n) = (bShape[bShape.count - 2], bShape[bShape.count - 1])
+    guard k == kb else { throw KernelError.shape("MatMul \(a.shape) × \(b.shape): inner dimensions \(k) and \(kb) differ") }
+    let aBatch = Array(aShape.dropLast(2))
+    let bBatch = Array(bShape.dropLast(2))
+    guard let batch = broadcastShape(aBatch, bBatch) else {
+        throw KernelError.shape("MatMul \(a.shape) × \(b.shape): batch axes do not broadcast")
+    }
+    var shape = batch + [m, n]
+    if a.rank == 1 { shape.remove(at: shape.count - 2) }
+    if b.rank == 1 { shape.removeLast() }
+
+    let count = batch.reduce(1, *)
+    _ = try resultCount(batch + [m, n])
+    var out = [Float](repeating: 0, count: count * m * n)
+    if bBatch.isEmpty, count > 0 {
+        // B is one matrix: the batches of A stack into a single (count·m)×k product.
+        gemm(m: count * m, n: n, k: k, a: a.storage, b: b.storage, c: &out)
+    } else if count > 0, m > 0, n > 0, k > 0 {
+        // Offsets of each batch's matrix in A and B (0-strides where a side is broadcast).
+        let aStrides = broadcastStrides(aBatch, to: batch).map { $0 * m * k }
+        let bStrides = broadcastStrides(bBatch, to: batch).map { $0 * k * n }
+        let walk = StridedRows(shape: batch, strides: [aStrides, bStrides])
+        let (stepA, stepB) = (walk.innerStrides[0], walk.innerStrides[1])
+        a.storage.withUnsafeBufferPointer { pa in
+            b.storage.withUnsafeBufferPointer { pb in
+                out.withUnsafeMutableBufferPointer { pc in
+                    var index = 0
+                    walk.forEachRow { offsets in
+                        var (oa, ob) = (offsets[0], offsets[1])
+                        for _ in 0..<walk.rowLength {
+                            gemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1,
+                                 a: pa.baseAddress! + oa, lda: k, b: pb.baseAddress! + ob, ldb: n,
+                                 beta: 0, c: pc.baseAddress! + index * m * n, ldc: n)
+                            index += 1
+                            oa += stepA
+                            ob += stepB
+                        }
+                    }
+                }
+            }
+        }
+    }
+    return NDArray(uncheckedShape: shape, storage: out)
+}
