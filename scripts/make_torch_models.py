@@ -110,7 +110,8 @@ def main():
         x = torch.randn(1, 3, 32, 32)
         path = os.path.join(args.out, f"{name}.onnx")
         torch.onnx.export(model, (x,), path, dynamo=args.exporter == "dynamo", input_names=["input"],
-                          output_names=["logits"], opset_version=17 if args.exporter == "legacy" else None)
+                          output_names=["logits"], opset_version=17 if args.exporter == "legacy" else None,
+                          **({"external_data": False} if args.exporter == "dynamo" else {}))
         print("wrote", path)
         if name == "vgg":
             from safetensors.torch import save_file

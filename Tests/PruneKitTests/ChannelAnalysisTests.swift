@@ -151,3 +151,31 @@ import Testing
         #expect(site?.axis == 0 && site?.channels == a.groups.first { $0.name == "c1" }?.channels)
     }
 }
+
+@Suite struct ReduceAnalysisTests {
+    func net(axes: [Int64], keepdims: Int) -> Graph {
+        var b = GraphBuilder(name: "reduce", seed: 1)
+        let x = b.input("x", shape: [1, 3, 8, 8])
+        let h = b.relu(b.conv(x, out: 6, kernel: 3, name: "c1"))
+        let a = b.constant("axes", Tensor(shape: [axes.count], int64s: axes))
+        let outShape = keepdims == 1 ? [1, axes.contains(1) ? 1 : 6, 1, 1] : (axes.contains(1) ? [1, 1] : [1, 6])
+        var m = b.node("ReduceMean", [h, a], outputShape: outShape, attributes: [Attribute("keepdims", .int(keepdims))])
+        if keepdims == 1 { m = b.flatten(m) }
+        b.output(b.linear(m, out: 2, name: "fc"))
+        return b.graph
+    }
+
+    @Test func spatialMeanKeepsChannelsPrunable() {
+        // PyTorch's dynamo export writes adaptive_avg_pool2d(x, 1) as ReduceMean over [-1, -2].
+        for keep in [0, 1] {
+            let a = ChannelGroups.analyze(net(axes: [-1, -2], keepdims: keep))
+            #expect(a.groups.first { $0.name == "c1" }?.prunable == true, "keepdims \(keep)")
+            #expect(a.sites.contains { $0.tensor == "fc.weight" && $0.role == .consumer })
+        }
+    }
+
+    @Test func meanOverChannelsPinsThem() {
+        let a = ChannelGroups.analyze(net(axes: [1, 2, 3], keepdims: 1))
+        #expect(a.groups.first { $0.name == "c1" }?.reason?.contains("channel axis") == true)
+    }
+}

@@ -137,6 +137,14 @@ struct DependencyAnalysis {
             gemm(node)
         case "MatMul":
             matmul(node)
+        case "ReduceMean", "ReduceMax", "ReduceSum", "ReduceMin":
+            guard let x else { return }
+            let rank = shapes.shape(node.inputs[0])?.count
+            let axes = ShapeInference.reduceAxes(node, rank: rank, constants: shapes)
+            if let rank, let axes, !axes.isEmpty || node.int("noop_with_empty_axes") == 1, !axes.contains(1), node.int("keepdims") ?? 1 == 1 || axes.allSatisfy({ $0 > 1 }) {
+                if let s = shapes.shape(node.outputs[0]), s.count >= 2, s[1] == x.count, rank >= 2 { out(x); return }
+            }
+            unknown(node, why: "\(node.opType) '\(node.label)' reduces over the channel axis")
         case "Softmax", "LogSoftmax":
             guard let x else { return }
             let rank = shapes.shape(node.inputs[0])?.count ?? 2

@@ -114,6 +114,14 @@ public struct ShapeInference: Sendable {
             guard let a = x, let b = ins.count > 1 ? ins[1] : nil, a.count >= 2, b.count >= 2 else { return }
             let batch = Self.broadcast([Array(a.dropLast(2)), Array(b.dropLast(2))]) ?? []
             set(batch + [a[a.count - 2], b[b.count - 1]])
+        case "ReduceMean", "ReduceMax", "ReduceSum", "ReduceMin":
+            guard let x, let axes = Self.reduceAxes(node, rank: x.count, constants: self) else { return }
+            let reduced = axes.isEmpty && node.int("noop_with_empty_axes") != 1 ? Set(x.indices) : Set(axes)
+            if node.int("keepdims") ?? 1 == 1 {
+                set(x.indices.map { reduced.contains($0) ? 1 : x[$0] })
+            } else {
+                set(x.indices.filter { !reduced.contains($0) }.map { x[$0] })
+            }
         case "Constant":
             if let t = node.tensor("value") {
                 set(t.shape)
@@ -168,6 +176,20 @@ public struct ShapeInference: Sendable {
         default:
             break
         }
+    }
+
+    /// Normalized axes of a Reduce* node: the attribute (older opsets) or the second input
+    /// (ReduceSum from 13, the others from 18); empty means all axes. nil when not known.
+    static func reduceAxes(_ node: Node, rank: Int?, constants: ShapeInference) -> [Int]? {
+        guard let rank else { return nil }
+        let raw: [Int]
+        if let a = node.ints("axes") { raw = a }
+        else if node.inputs.count > 1, !node.inputs[1].isEmpty {
+            guard let c = constants.constants[node.inputs[1]] else { return nil }
+            raw = c.map(Int.init)
+        } else { raw = [] }
+        let axes = raw.map { $0 < 0 ? $0 + rank : $0 }
+        return axes.allSatisfy({ $0 >= 0 && $0 < rank }) ? axes : nil
     }
 
     /// Output length of a sliding window (conv or pool), ONNX semantics incl. auto_pad.
