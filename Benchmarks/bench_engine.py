@@ -13,12 +13,28 @@ with MagnitudeImportance(p=1), write the pruned state_dict as safetensors (wall 
 RSS of that process, minus the RSS of `import torch` alone, reported separately).
 """
 import argparse
+import json
 import os
 import resource
 import subprocess
 import sys
 import tempfile
 import time
+
+MAKE_SCRIPT = r"""
+import sys, warnings
+warnings.filterwarnings("ignore")
+import torch
+from safetensors.torch import save_file
+sys.path.insert(0, sys.argv[3])
+from bench_engine_models import resnet50
+torch.manual_seed(0)
+model = resnet50().eval()
+torch.onnx.export(model, (torch.randn(1, 3, 224, 224),), sys.argv[1], dynamo=False, input_names=["input"],
+                  output_names=["logits"], opset_version=17)
+save_file({k: v.contiguous() for k, v in model.state_dict().items()}, sys.argv[2])
+print(sum(p.numel() for p in model.parameters()))
+"""
 
 TP_SCRIPT = r"""
 import sys, time
@@ -59,20 +75,14 @@ def main():
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args()
     here = os.path.dirname(os.path.abspath(__file__))
-    sys.path.insert(0, here)
-    import torch
-    from safetensors.torch import save_file
-    from bench_engine_models import resnet50
-
+    # The parent never imports torch: Linux carries a parent's peak RSS into a child's at exec,
+    # so the model files are made in a child of their own.
     work = tempfile.mkdtemp(prefix="bench-engine-")
-    torch.manual_seed(0)
-    model = resnet50().eval()
-    params = sum(p.numel() for p in model.parameters())
     onnx_path = os.path.join(work, "resnet50.onnx")
     st_path = os.path.join(work, "resnet50.safetensors")
-    torch.onnx.export(model, (torch.randn(1, 3, 224, 224),), onnx_path, dynamo=False, input_names=["input"],
-                      output_names=["logits"], opset_version=17)
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, st_path)
+    make = os.path.join(work, "make.py")
+    open(make, "w").write(MAKE_SCRIPT)
+    params = int(child([sys.executable, make, onnx_path, st_path, here])[2])
     size_mib = os.path.getsize(onnx_path) / 2**20
     print(f"model: ResNet-50, {params / 1e6:.1f} M parameters, ONNX file {size_mib:.0f} MiB")
 
@@ -83,8 +93,8 @@ def main():
         script = os.path.join(work, "tp.py")
         open(script, "w").write(TP_SCRIPT)
         w, rss, line = child([sys.executable, script, st_path, os.path.join(work, f"tp{r}.safetensors"), here])
-        imp, work_s, _ = line.split()
-        theirs.append((w, rss, float(imp), float(work_s)))
+        imp, work_s, tp_params = line.split()
+        theirs.append((w, rss, float(imp), float(work_s), int(tp_params)))
     base_rss = child([sys.executable, "-c", "import torch, torch_pruning"])[1]
 
     best = lambda xs, i: min(x[i] for x in xs)
@@ -93,6 +103,8 @@ def main():
     print(f"ours            wall {o_wall:7.2f} s   peak RSS {o_rss:7.0f} MiB ({o_rss / size_mib:.2f}x the model file)")
     print(f"torch-pruning   wall {t_wall:7.2f} s   peak RSS {t_rss:7.0f} MiB  (of which `import torch` {base_rss:.0f} MiB;"
           f" load+analyze+prune+save alone {t_work:.2f} s)")
+    ours_params = json.load(open(os.path.join(work, "out0", "report.json")))["models"][0]["after"]["params"]
+    print(f"parameters after pruning: ours {ours_params / 1e6:.2f} M, torch-pruning {theirs[0][4] / 1e6:.2f} M")
     print(f"speed-up, end to end (whole processes):     {t_wall / o_wall:.1f}x")
     print(f"speed-up, against torch-pruning's work only: {t_work / o_wall:.1f}x")
     print(f"best of {args.repeats} runs each")

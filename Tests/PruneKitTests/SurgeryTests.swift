@@ -158,3 +158,28 @@ import Testing
         }
     }
 }
+
+@Suite struct SharedConstantTests {
+    @Test func biasSharedThroughIdentityIsUntiedAndPrunes() throws {
+        // Two convs reading one zero bias through Identity nodes, as PyTorch's exporter writes them.
+        var g2 = GraphBuilder(name: "tied", seed: 1)
+        let x2 = g2.input("input", shape: [1, 3, 8, 8])
+        _ = g2.constant("shared_bias", Tensor(shape: [6], floats: Array(repeating: 0, count: 6)))
+        let i1 = g2.node("Identity", ["shared_bias"], outputShape: [6])
+        let i2 = g2.node("Identity", ["shared_bias"], outputShape: [6])
+        var h = g2.relu(g2.conv(x2, out: 6, kernel: 3, bias: false, name: "c1"))
+        h = g2.relu(g2.conv(h, out: 6, kernel: 3, bias: false, name: "c2"))
+        g2.output(g2.conv(h, out: 2, kernel: 1, pad: 0, bias: false, name: "c3"))
+        var graph = g2.graph
+        for (name, bias) in [("c1", i1), ("c2", i2)] {
+            let i = graph.nodes.firstIndex { $0.name == name }!
+            graph.nodes[i].inputs.append(bias)
+        }
+        // Without untying, the computed bias pins both layers.
+        #expect(ChannelGroups.analyze(graph).prunable.isEmpty)
+        let r = try MagnitudePruner(rate: 0.5).prune(graph, task: "tied", source: "")
+        #expect(r.report.groups.filter(\.prunable).map(\.name).sorted() == ["c1", "c2"])
+        #expect(r.graph.initializers[i1]?.shape == [3] && r.graph.initializers[i2]?.shape == [3])
+        #expect(!r.graph.nodes.contains { $0.opType == "Identity" })
+    }
+}

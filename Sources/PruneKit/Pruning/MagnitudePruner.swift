@@ -17,8 +17,9 @@ public struct MagnitudePruner: Sendable {
         public var seconds: [String: Double]
     }
 
-    public func prune(_ graph: Graph, task: String, source: String) throws -> Result {
+    public func prune(_ original: Graph, task: String, source: String) throws -> Result {
         var clock = StageClock()
+        let graph = original.constantsAsInitializers()
         let shapes = ShapeInference(graph: graph, inputShapes: inputShapes)
         let groups = ChannelGroups.analyze(graph, shapes: shapes)
         clock.lap("analyze")
@@ -45,6 +46,9 @@ public struct StageClock: Sendable {
     private var last = DispatchTime.now().uptimeNanoseconds
     public private(set) var seconds: [String: Double] = [:]
     public init() {}
+    /// Starts the next lap now, without counting the time since the last one (it was timed elsewhere).
+    public mutating func restart() { last = DispatchTime.now().uptimeNanoseconds }
+
     public mutating func lap(_ stage: String) {
         let now = DispatchTime.now().uptimeNanoseconds
         seconds[stage, default: 0] += Double(now - last) / 1e9

@@ -14,14 +14,15 @@ public struct ModelSummary: Sendable, Codable {
     public var groups: [GroupReport]
 
     public init(_ model: LoadedModel) {
-        let shapes = ShapeInference(graph: model.graph)
-        let analysis = ChannelGroups.analyze(model.graph, shapes: shapes)
+        let graph = model.graph.constantsAsInitializers()  // as the pruner sees it
+        let shapes = ShapeInference(graph: graph)
+        let analysis = ChannelGroups.analyze(graph, shapes: shapes)
         task = model.task
         format = model.format
-        stats = ModelStats(graph: model.graph, shapes: shapes)
-        layers = model.graph.nodes.filter { !["Constant", "Shape", "Gather", "Unsqueeze", "Squeeze", "Slice", "Cast"].contains($0.opType) }.map { node in
+        stats = ModelStats(graph: graph, shapes: shapes)
+        layers = graph.nodes.filter { !["Constant", "Shape", "Gather", "Unsqueeze", "Squeeze", "Slice", "Cast"].contains($0.opType) }.map { node in
             Layer(name: node.label, op: node.opType, output: node.outputs.first.flatMap { shapes.shape($0) },
-                  params: node.inputs.compactMap { model.graph.initializers[$0] }.filter { $0.dtype.isFloatingPoint }.reduce(0) { $0 + $1.count })
+                  params: node.inputs.compactMap { graph.initializers[$0] }.filter { $0.dtype.isFloatingPoint }.reduce(0) { $0 + $1.count })
         }
         groups = analysis.groups.map {
             GroupReport(name: $0.name, producers: $0.producers, total: $0.size, kept: $0.size, prunable: $0.prunable, reason: $0.reason, removed: [])

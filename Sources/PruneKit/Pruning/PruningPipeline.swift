@@ -50,6 +50,7 @@ public struct PruningPipeline: Sendable {
             let pruner = MagnitudePruner(rate: options.rate, inputShapes: options.inputShapes)
             let result = try pruner.prune(model.graph, task: model.task, source: url.lastPathComponent)
             var report = result.report
+            clock.restart()
             for format in try formats(for: model) {
                 let out = outputDirectory.appendingPathComponent("\(model.task).\(format.rawValue)")
                 try ModelFile.write(result.graph, format: format, metadata: model.metadata, to: out)
