@@ -25,8 +25,29 @@ public struct PruningPipeline: Sendable {
         public var description: String { message }
     }
 
+    /// How a caller follows and stops a run (the job service): progress per stage, and a
+    /// cancellation check between stages that ends the run with `CancellationError`.
+    public struct Hooks: Sendable {
+        public var progress: @Sendable (_ stage: String, _ fraction: Double) -> Void
+        public var isCancelled: @Sendable () -> Bool
+        public init(progress: @escaping @Sendable (String, Double) -> Void = { _, _ in },
+                    isCancelled: @escaping @Sendable () -> Bool = { false }) {
+            self.progress = progress
+            self.isCancelled = isCancelled
+        }
+    }
+
     public var options: Options
-    public init(options: Options) { self.options = options }
+    public var hooks: Hooks
+    public init(options: Options, hooks: Hooks = Hooks()) {
+        self.options = options
+        self.hooks = hooks
+    }
+
+    private func checkpoint(_ stage: String, model: Int, of count: Int, step: Double) throws {
+        if hooks.isCancelled() { throw CancellationError() }
+        hooks.progress(stage, (Double(model) + step) / Double(max(count, 1)))
+    }
 
     /// Validates `rate` the way every entry point (CLI, HTTP config) needs it.
     public static func checkRate(_ rate: Double) -> String? {
@@ -43,13 +64,16 @@ public struct PruningPipeline: Sendable {
         try FileManager.default.createDirectory(at: outputDirectory, withIntermediateDirectories: true)
         var seconds: [String: Double] = [:]
         var reports: [ModelReport] = []
-        for url in models {
+        for (index, url) in models.enumerated() {
             var clock = StageClock()
+            try checkpoint("load", model: index, of: models.count, step: 0)
             let model = try ModelFile.load(url)
             clock.lap("load")
+            try checkpoint("prune", model: index, of: models.count, step: 0.3)
             let pruner = MagnitudePruner(rate: options.rate, inputShapes: options.inputShapes)
             let result = try pruner.prune(model.graph, task: model.task, source: url.lastPathComponent)
             var report = result.report
+            try checkpoint("write", model: index, of: models.count, step: 0.6)
             clock.restart()
             for format in try formats(for: model) {
                 let out = outputDirectory.appendingPathComponent("\(model.task).\(format.rawValue)")

@@ -1,0 +1,97 @@
+import Foundation
+import PruneKit
+
+/// A pruning job as `job.json` stores it and `GET /jobs/{id}` shows it.
+public struct Job: Sendable, Codable, Equatable {
+    public enum Status: String, Sendable, Codable, CaseIterable {
+        case queued, running, succeeded, failed, cancelled
+        public var isFinished: Bool { self == .succeeded || self == .failed || self == .cancelled }
+    }
+
+    public struct Input: Sendable, Codable, Equatable {
+        /// File name as uploaded (`net.onnx`); its stem names the task.
+        public var name: String
+        public var task: String
+        public var format: String
+        public var bytes: Int64
+    }
+
+    public struct Failure: Sendable, Codable, Equatable {
+        public var code: String
+        public var message: String
+    }
+
+    public struct Artifact: Sendable, Codable, Equatable {
+        public var name: String
+        public var bytes: Int64
+    }
+
+    /// Per task: size and cost before and after pruning.
+    public struct TaskSummary: Sendable, Codable, Equatable {
+        public var task: String
+        public var paramsBefore: Int
+        public var paramsAfter: Int
+        public var flopsBefore: Int?
+        public var flopsAfter: Int?
+    }
+
+    public var id: String
+    public var status: Status
+    /// What the job is doing now: `queued`, `load`, `analyze`, `select`, `surgery`, `write`, `bundle`, `done`.
+    public var stage: String
+    /// 0...1 over the whole job.
+    public var progress: Double
+    public var createdAt: Date
+    public var startedAt: Date?
+    public var finishedAt: Date?
+    /// Seconds left, estimated from progress so far while running.
+    public var etaSeconds: Double?
+    public var config: JobConfig
+    public var models: [Input]
+    public var data: Input?
+    public var error: Failure?
+    public var summary: [TaskSummary]?
+    public var artifacts: [Artifact]?
+    /// How many times a restart put this job back in the queue.
+    public var attempts: Int
+
+    public init(id: String, config: JobConfig, models: [Input], data: Input?, createdAt: Date = Date()) {
+        self.id = id
+        self.status = .queued
+        self.stage = "queued"
+        self.progress = 0
+        self.createdAt = createdAt
+        self.config = config
+        self.models = models
+        self.data = data
+        self.attempts = 0
+    }
+
+    /// 128 random bits as 32 lowercase hex digits.
+    public static func newID() -> String {
+        var rng = SystemRandomNumberGenerator()
+        return (0..<2).map { _ in String(rng.next() as UInt64, radix: 16) }.map { String(repeating: "0", count: 16 - $0.count) + $0 }.joined()
+    }
+
+    public static func isValidID(_ id: String) -> Bool {
+        id.count == 32 && id.allSatisfy { $0.isHexDigit && !$0.isUppercase }
+    }
+}
+
+extension JSONEncoder {
+    /// The service's JSON: sorted keys, ISO 8601 dates.
+    static var service: JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        e.dateEncodingStrategy = .iso8601
+        return e
+    }
+}
+
+extension JSONDecoder {
+    static var service: JSONDecoder {
+        let d = JSONDecoder()
+        d.dateDecodingStrategy = .iso8601
+        return d
+    }
+}

@@ -1,0 +1,154 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// Jobs on disk, one folder each, and their state in memory.
+///
+/// ```
+/// <data dir>/jobs/<id>/job.json        state, rewritten atomically on every change
+/// <data dir>/jobs/<id>/inputs/         the uploaded models (and data)
+/// <data dir>/jobs/<id>/artifacts/      pruned models, report.json, result.tar.gz
+/// <data dir>/uploads/<random>/         uploads in progress; moved to jobs/ when complete
+/// ```
+/// A job exists once its folder is in `jobs/` with a `job.json`: the upload is written
+/// under `uploads/` and renamed into place whole, so a crash never leaves half a job.
+public final class JobStore: Sendable {
+    public let dataDirectory: URL
+    private let jobs = Mutex<[String: Job]>([:])
+    private let logger: Logger
+
+    public var jobsDirectory: URL { dataDirectory.appendingPathComponent("jobs") }
+    public var uploadsDirectory: URL { dataDirectory.appendingPathComponent("uploads") }
+
+    public init(dataDirectory: URL, logger: Logger = Logger(label: "pruned.jobs")) throws {
+        self.dataDirectory = dataDirectory.standardizedFileURL
+        self.logger = logger
+        for dir in [jobsDirectory, uploadsDirectory] {
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        }
+    }
+
+    public func directory(of id: String) -> URL { jobsDirectory.appendingPathComponent(id) }
+    public func inputs(of id: String) -> URL { directory(of: id).appendingPathComponent("inputs") }
+    public func artifacts(of id: String) -> URL { directory(of: id).appendingPathComponent("artifacts") }
+
+    public struct Recovery: Sendable, Equatable {
+        public var loaded = 0
+        public var requeued: [String] = []
+        public var removedUploads = 0
+        public var removedBroken: [String] = []
+    }
+
+    /// Loads every job; those found `running` go back to `queued` (a restart interrupted them);
+    /// uploads that never completed are removed, and so are job folders without a readable `job.json`.
+    @discardableResult
+    public func recover() throws -> Recovery {
+        var r = Recovery()
+        let fm = FileManager.default
+        for name in (try? fm.contentsOfDirectory(atPath: uploadsDirectory.path)) ?? [] {
+            try? fm.removeItem(at: uploadsDirectory.appendingPathComponent(name))
+            r.removedUploads += 1
+        }
+        var loaded: [String: Job] = [:]
+        for name in try fm.contentsOfDirectory(atPath: jobsDirectory.path) where !name.hasPrefix(".") {
+            let file = directory(of: name).appendingPathComponent("job.json")
+            guard Job.isValidID(name), let data = try? Data(contentsOf: file),
+                  var job = try? JSONDecoder.service.decode(Job.self, from: data), job.id == name else {
+                // Only a crash between mkdir and the first job.json can leave this; it was never accepted.
+                logger.warning("removing job folder without a readable job.json", metadata: ["job": "\(name)"])
+                try? fm.removeItem(at: directory(of: name))
+                r.removedBroken.append(name)
+                continue
+            }
+            if job.status == .running {
+                job.status = .queued
+                job.stage = "queued"
+                job.progress = 0
+                job.startedAt = nil
+                job.etaSeconds = nil
+                job.attempts += 1
+                try persist(job)
+                r.requeued.append(job.id)
+            }
+            loaded[job.id] = job
+        }
+        jobs.withLock { $0 = loaded }
+        r.loaded = loaded.count
+        return r
+    }
+
+    /// A fresh folder under `uploads/` to stream an upload into.
+    public func newUpload() throws -> URL {
+        let dir = uploadsDirectory.appendingPathComponent(Job.newID())
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("inputs"), withIntermediateDirectories: true)
+        return dir
+    }
+
+    /// Makes a complete upload a job: writes its `job.json` and renames the folder into `jobs/`.
+    public func commit(upload: URL, job: Job) throws {
+        try FileManager.default.createDirectory(at: upload.appendingPathComponent("artifacts"), withIntermediateDirectories: true)
+        try DurableFile.write(try JSONEncoder.service.encode(job), to: upload.appendingPathComponent("job.json"))
+        try DurableFile.move(upload, to: directory(of: job.id))
+        jobs.withLock { $0[job.id] = job }
+    }
+
+    public func job(_ id: String) -> Job? { jobs.withLock { $0[id] } }
+
+    /// Applies `change` and writes the result durably; nil when there is no such job.
+    @discardableResult
+    public func update(_ id: String, _ change: (inout Job) -> Void) throws -> Job? {
+        // The lock is held while writing so that two updates of one job land in order.
+        try jobs.withLock { all -> Job? in
+            guard var job = all[id] else { return nil }
+            change(&job)
+            try persist(job)
+            all[id] = job
+            return job
+        }
+    }
+
+    private func persist(_ job: Job) throws {
+        try DurableFile.write(try JSONEncoder.service.encode(job), to: directory(of: job.id).appendingPathComponent("job.json"))
+    }
+
+    /// Newest first; `status` filters; `before` is the id of the last job of the previous page.
+    public func list(status: Job.Status? = nil, limit: Int, after cursor: String? = nil) -> (jobs: [Job], next: String?) {
+        let all = jobs.withLock { Array($0.values) }
+            .filter { status == nil || $0.status == status }
+            .sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }
+        var start = 0
+        if let cursor, let i = all.firstIndex(where: { $0.id == cursor }) { start = i + 1 }
+        let page = Array(all[min(start, all.count)..<min(start + limit, all.count)])
+        let next = start + limit < all.count ? page.last?.id : nil
+        return (page, next)
+    }
+
+    /// Queued jobs, oldest first (the worker pool's FIFO).
+    public func queued() -> [Job] {
+        jobs.withLock { Array($0.values) }.filter { $0.status == .queued }.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+    }
+
+    public func counts() -> [Job.Status: Int] {
+        jobs.withLock { all in
+            var c: [Job.Status: Int] = [:]
+            for s in Job.Status.allCases { c[s] = 0 }
+            for j in all.values { c[j.status, default: 0] += 1 }
+            return c
+        }
+    }
+
+    /// Removes a job and its files: renamed away first so that it vanishes at once.
+    public func delete(_ id: String) throws {
+        guard jobs.withLock({ $0.removeValue(forKey: id) }) != nil else { return }
+        let trash = uploadsDirectory.appendingPathComponent("deleted-\(id)")
+        try DurableFile.move(directory(of: id), to: trash)
+        try? FileManager.default.removeItem(at: trash)
+    }
+
+    /// Finished jobs older than `age`, to be deleted by retention.
+    public func expired(olderThan age: TimeInterval, now: Date = Date()) -> [String] {
+        jobs.withLock { Array($0.values) }.filter { j in
+            j.status.isFinished && (j.finishedAt ?? j.createdAt).addingTimeInterval(age) < now
+        }.map(\.id)
+    }
+}

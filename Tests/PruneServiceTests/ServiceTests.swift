@@ -1,0 +1,219 @@
+import CZlib
+import Foundation
+import HTTPServer
+import PruneKit
+import Testing
+@testable import PruneService
+
+/// The service in process: requests built by hand, answered by `PruneService.handle`.
+final class ServiceHarness {
+    let dir = temporaryDirectory()
+    let service: PruneService
+
+    init(workers: Int = 1, token: String? = nil) throws {
+        var config = PruneService.Configuration(dataDirectory: dir)
+        config.workers = workers
+        config.token = token
+        service = try PruneService(configuration: config)
+        try service.start()
+    }
+
+    deinit { try? FileManager.default.removeItem(at: dir) }
+
+    func send(_ method: HTTPMethod, _ target: String, headers: HTTPHeaders = [:], body: [UInt8] = []) async throws -> HTTPResponse {
+        let head = HTTPRequestHead(method: method, target: target, headers: headers,
+                                   bodyLength: body.isEmpty ? .none : .fixed(Int64(body.count)), requestID: "test")
+        return try await service.handle(HTTPRequest(head: head, body: HTTPRequestBody(bytes: body)))
+    }
+
+    func json(_ response: HTTPResponse) throws -> [String: Any] {
+        guard case let .bytes(b) = response.body else { return [:] }
+        return try JSONSerialization.jsonObject(with: Data(b)) as? [String: Any] ?? [:]
+    }
+
+    /// Polls until the job is finished (or 30 s pass).
+    func waitFinished(_ id: String) async throws -> Job {
+        for _ in 0..<3000 {
+            if let j = service.store.job(id), j.status.isFinished { return j }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw CancellationError()
+    }
+
+    static func multipart(_ parts: [(name: String, filename: String?, content: [UInt8])], boundary: String = "b0undary") -> (HTTPHeaders, [UInt8]) {
+        var body: [UInt8] = []
+        for p in parts {
+            body += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(p.name)\"".utf8)
+            if let f = p.filename { body += Array("; filename=\"\(f)\"".utf8) }
+            body += Array("\r\n\r\n".utf8) + p.content + Array("\r\n".utf8)
+        }
+        body += Array("--\(boundary)--\r\n".utf8)
+        return (["Content-Type": "multipart/form-data; boundary=\(boundary)"], body)
+    }
+}
+
+func exampleONNX(_ arch: ExampleArchitecture = .resnet) throws -> [UInt8] {
+    [UInt8](try ONNXFile.write(arch.build(seed: 1)))
+}
+
+/// gunzip through zlib, for checking what the service sends.
+func gunzip(_ data: [UInt8]) -> [UInt8]? {
+    var stream = z_stream()
+    guard czlib_inflateInit2(&stream, 15 + 16) == Z_OK else { return nil }
+    defer { inflateEnd(&stream) }
+    var out: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    return data.withUnsafeBufferPointer { input -> [UInt8]? in
+        stream.next_in = input.baseAddress
+        stream.avail_in = UInt32(input.count)
+        while true {
+            let status = chunk.withUnsafeMutableBufferPointer { buf -> Int32 in
+                stream.next_out = buf.baseAddress
+                stream.avail_out = UInt32(buf.count)
+                return inflate(&stream, Z_NO_FLUSH)
+            }
+            out += chunk[0..<(chunk.count - Int(stream.avail_out))]
+            if status == Z_STREAM_END { return out }
+            if status != Z_OK { return nil }
+        }
+    }
+}
+
+/// (name, content) of every file in a ustar archive.
+func untar(_ tar: [UInt8]) -> [(String, [UInt8])] {
+    var files: [(String, [UInt8])] = []
+    var at = 0
+    while at + 512 <= tar.count, tar[at] != 0 {
+        let header = tar[at..<(at + 512)]
+        let name = String(decoding: header.prefix(100).prefix { $0 != 0 }, as: UTF8.self)
+        let sizeText = String(decoding: header.dropFirst(124).prefix(11), as: UTF8.self)
+        let size = Int(sizeText, radix: 8) ?? 0
+        // The checksum covers the header with its own field as spaces.
+        var sum = 0
+        for (i, b) in header.enumerated() { sum += (148..<156).contains(i) ? 32 : Int(b) }
+        guard Int(String(decoding: header.dropFirst(148).prefix(6), as: UTF8.self), radix: 8) == sum else { return [] }
+        files.append((name, Array(tar[(at + 512)..<(at + 512 + size)])))
+        at += 512 + (size + 511) / 512 * 512
+    }
+    return files
+}
+
+@Suite(.serialized) struct ServiceTests {
+    @Test func submitPollAndDownloadTheResult() async throws {
+        let h = try ServiceHarness()
+        let (headers, body) = ServiceHarness.multipart([
+            ("model", "net.onnx", try exampleONNX()),
+            ("config", nil, Array(#"{"rate": 0.5}"#.utf8)),
+        ])
+        let accepted = try await h.send(.post, "/jobs", headers: headers, body: body)
+        #expect(accepted.status == .accepted)
+        let job = try h.json(accepted)
+        let id = try #require(job["id"] as? String)
+        #expect(accepted.headers["Location"] == "/jobs/\(id)")
+        #expect(job["status"] as? String == "queued")
+
+        let finished = try await h.waitFinished(id)
+        #expect(finished.status == .succeeded, "\(finished.error?.message ?? "")")
+        #expect(finished.summary?.first?.task == "net")
+        #expect(finished.summary!.first!.paramsAfter < finished.summary!.first!.paramsBefore)
+
+        let polled = try h.json(try await h.send(.get, "/jobs/\(id)"))
+        #expect(polled["status"] as? String == "succeeded" && polled["progress"] as? Double == 1)
+
+        let result = try await h.send(.get, "/jobs/\(id)/result")
+        #expect(result.status == .ok && result.headers["Content-Type"] == "application/gzip" && result.headers["ETag"] != nil)
+        let archive = try Data(contentsOf: h.service.store.artifacts(of: id).appendingPathComponent("result.tar.gz"))
+        let files = untar(try #require(gunzip([UInt8](archive))))
+        #expect(files.map(\.0) == ["net.onnx", "report.json"])
+        let pruned = try ONNXFile.read(Data(files[0].1))
+        #expect(pruned.initializers["conv1.weight"]?.shape == [8, 3, 3, 3])
+
+        let report = try await h.send(.get, "/jobs/\(id)/artifacts/report.json")
+        #expect(report.status == .ok && report.headers["Content-Type"] == "application/json")
+        #expect(try await h.send(.get, "/jobs/\(id)/artifacts/nope.onnx").status == .notFound)
+
+        #expect(try await h.send(.delete, "/jobs/\(id)").status == .noContent)
+        #expect(try await h.send(.get, "/jobs/\(id)").status == .notFound)
+        #expect(!FileManager.default.fileExists(atPath: h.service.store.directory(of: id).path))
+    }
+
+    @Test func rawUploadWithQueryConfig() async throws {
+        let h = try ServiceHarness()
+        let r = try await h.send(.post, "/jobs?rate=0.25&filename=mine.onnx", headers: ["Content-Type": "application/onnx"], body: try exampleONNX(.vgg))
+        #expect(r.status == .accepted)
+        let job = try h.json(r)
+        #expect((job["config"] as? [String: Any])?["rate"] as? Double == 0.25)
+        #expect(((job["models"] as? [[String: Any]])?.first?["task"]) as? String == "mine")
+        let done = try await h.waitFinished(job["id"] as! String)
+        #expect(done.status == .succeeded && done.artifacts?.map(\.name).contains("mine.onnx") == true)
+    }
+
+    @Test func badInputGetsClearErrors() async throws {
+        let h = try ServiceHarness()
+        let model = try exampleONNX()
+        let (mh, badConfig) = ServiceHarness.multipart([("model", "net.onnx", model), ("config", nil, Array(#"{"rate": 2}"#.utf8))])
+        let r422 = try await h.send(.post, "/jobs", headers: mh, body: badConfig)
+        #expect(r422.status == .unprocessableContent)
+        let message = (try h.json(r422)["error"] as? [String: Any])?["message"] as? String ?? ""
+        #expect(message.contains("'rate'"))
+        let (_, noModel) = ServiceHarness.multipart([("config", nil, Array("{}".utf8))])
+        #expect(try await h.send(.post, "/jobs", headers: mh, body: noModel).status == .unprocessableContent)
+        let (_, badName) = ServiceHarness.multipart([("model", "../../etc/passwd", model)])
+        #expect(try await h.send(.post, "/jobs", headers: mh, body: badName).status == .unprocessableContent)
+        #expect(try await h.send(.post, "/jobs", headers: ["Content-Type": "text/plain"], body: [1]).status == .unsupportedMediaType)
+        #expect(try await h.send(.post, "/jobs", headers: mh, body: Array(badConfig.prefix(100))).status == .badRequest)
+        #expect(try await h.send(.get, "/nope").status == .notFound)
+        let r405 = try await h.send(.put, "/jobs")
+        #expect(r405.status == .methodNotAllowed && r405.headers["Allow"] == "GET, HEAD, POST")
+        #expect(try await h.send(.get, "/jobs/\(Job.newID())").status == .notFound)
+        #expect(try await h.send(.get, "/jobs?limit=0").status == .badRequest)
+        // Nothing half-written stays behind.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: h.service.store.uploadsDirectory.path).isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: h.service.store.jobsDirectory.path).isEmpty)
+    }
+
+    @Test func aBadModelIsAFailedJobNamingTheProblem() async throws {
+        let h = try ServiceHarness()
+        let (headers, body) = ServiceHarness.multipart([("model", "broken.onnx", Array("not a model at all".utf8))])
+        let id = try h.json(try await h.send(.post, "/jobs", headers: headers, body: body))["id"] as! String
+        let job = try await h.waitFinished(id)
+        #expect(job.status == .failed && job.error?.code == "invalid_model")
+        #expect(job.error?.message.contains("broken.onnx") == true)
+        #expect(try await h.send(.get, "/jobs/\(id)/result").status == .conflict)
+    }
+
+    @Test func listHealthReadyMetricsAndToken() async throws {
+        let h = try ServiceHarness(token: "s3cret")
+        #expect(try await h.send(.get, "/jobs").status == .unauthorized)
+        #expect(try await h.send(.get, "/jobs", headers: ["Authorization": "Bearer s3cret"]).status == .ok)
+        #expect(try await h.send(.get, "/healthz").status == .ok)
+        #expect(try await h.send(.get, "/readyz").status == .ok)
+        let metrics = try await h.send(.get, "/metrics")
+        guard case let .bytes(b) = metrics.body else { Issue.record("metrics body"); return }
+        let text = String(decoding: b, as: UTF8.self)
+        #expect(text.contains("pruned_jobs{state=\"queued\"} 0") && text.contains("pruned_queue_length 0"))
+        await h.service.drain(deadline: .seconds(1))
+        #expect(try await h.send(.get, "/readyz").status == .serviceUnavailable)
+    }
+
+    @Test func routesMatchOpenAPI() throws {
+        // openapi.yaml at the package root: every path and method, no more, no less.
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let text = try String(contentsOf: root.appendingPathComponent("openapi.yaml"), encoding: .utf8)
+        var spec: [String: Set<String>] = [:]
+        var inPaths = false, current: String?
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("paths:") { inPaths = true; continue }
+            if inPaths, let first = line.first, first != " ", first != "#" { inPaths = false }
+            guard inPaths else { continue }
+            if line.hasPrefix("  /"), line.hasSuffix(":") { current = String(line.dropFirst(2).dropLast()); spec[current!] = []; continue }
+            let t = line.trimmingCharacters(in: .whitespaces)
+            if let c = current, line.hasPrefix("    "), !line.hasPrefix("     "),
+               ["get:", "head:", "post:", "put:", "delete:", "patch:", "options:"].contains(t) {
+                spec[c]!.insert(String(t.dropLast()).uppercased())
+            }
+        }
+        let routes = Dictionary(uniqueKeysWithValues: Route.allCases.map { ($0.rawValue, Set($0.methods.map(\.rawValue))) })
+        #expect(spec == routes)
+    }
+}
