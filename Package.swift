@@ -38,5 +38,21 @@ let package = Package(
             path: "Benchmarks/pruned-bench"
         ),
         .testTarget(name: "PruneKitTests", dependencies: ["PruneKit"]),
+        // System libraries: zlib (gzip responses) and OpenSSL's libcrypto (SHA-256 ETags).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        // Minimal HTTP/1.1 server on POSIX sockets and Dispatch; never imports PruneKit.
+        .target(
+            name: "HTTPServer",
+            dependencies: [
+                "CZlib",
+                "COpenSSL",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "HTTPServerTests",
+            dependencies: ["HTTPServer", "CZlib", .product(name: "Logging", package: "swift-log")]
+        ),
     ]
 )

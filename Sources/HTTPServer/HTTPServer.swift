@@ -1,0 +1,150 @@
+import Dispatch
+import Logging
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// A minimal HTTP/1.1 server on POSIX sockets and Dispatch.
+///
+/// Every socket is non-blocking and driven by Dispatch sources on a serial queue per
+/// connection, so no thread ever blocks on a socket; handlers run as Swift tasks.
+///
+/// ```swift
+/// let server = HTTPServer(configuration: config) { request in
+///     .text("hello \(request.path)")
+/// }
+/// let port = try server.start()
+/// ...
+/// await server.shutdown(gracePeriod: .seconds(10))
+/// ```
+public final class HTTPServer: Sendable {
+    public typealias Handler = @Sendable (HTTPRequest) async throws -> HTTPResponse
+
+    let context: ServerContext
+    private let listener = Mutex<Listener?>(nil)
+    private let boundPort = Mutex<Int?>(nil)
+
+    public init(configuration: Configuration = Configuration(), handler: @escaping Handler) {
+        context = ServerContext(configuration: configuration, handler: handler)
+    }
+
+    /// Binds, listens and starts accepting. Returns the bound port (useful with port 0).
+    @discardableResult
+    public func start() throws(SystemError) -> Int {
+        // Writes use MSG_NOSIGNAL, but sendfile cannot: a peer that vanished must not kill us.
+        signal(SIGPIPE, SIG_IGN)
+        let config = context.configuration
+        let (fd, port) = try Socket.listen(host: config.host, port: config.port, backlog: config.backlog)
+        let listener = Listener(fd: fd, context: context)
+        self.listener.withLock { current in
+            precondition(current == nil && boundPort.withLock({ $0 }) == nil, "HTTPServer.start() called twice")
+            current = listener
+        }
+        boundPort.withLock { $0 = port }
+        context.setAccepting(true)
+        listener.start()
+        config.logger.info("listening", metadata: ["host": "\(config.host)", "port": "\(port)"])
+        return port
+    }
+
+    /// The bound port, once started.
+    public var port: Int? { boundPort.withLock { $0 } }
+
+    /// Connections currently open (served or being refused with 503).
+    public var connectionCount: Int { context.connectionCount }
+
+    /// Stops accepting, lets in-flight requests finish (idle keep-alive connections close at
+    /// once, busy ones after their current response), and after `gracePeriod` closes whatever
+    /// is left. Returns when every connection and the listening socket are closed.
+    public func shutdown(gracePeriod: Duration = .seconds(10)) async {
+        context.setAccepting(false)
+        let listener = self.listener.withLock { l -> Listener? in
+            defer { l = nil }
+            return l
+        }
+        listener?.stop()
+        for connection in context.openConnections() { connection.drain() }
+        let clock = ContinuousClock()
+        let deadline = clock.now + gracePeriod
+        while context.connectionCount > 0 && clock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        let stragglers = context.openConnections()
+        if !stragglers.isEmpty {
+            context.configuration.logger.warning("closing connections still busy after the grace period", metadata: ["count": "\(stragglers.count)"])
+            for connection in stragglers { connection.forceClose() }
+        }
+        // Cancel handlers run promptly once sources are cancelled; the bound only guards
+        // against waiting forever on a bug.
+        let last = clock.now + .seconds(5)
+        while (context.connectionCount > 0 || (listener.map { !$0.isClosed } ?? false)) && clock.now < last {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+    }
+}
+
+/// What connections share: configuration, handler, and the registry of open connections.
+final class ServerContext: Sendable {
+    let configuration: HTTPServer.Configuration
+    let handler: HTTPServer.Handler
+    /// Connection queues target this queue; none of their work ever blocks on a socket.
+    let ioQueue = DispatchQueue(label: "pruned.http.io", qos: .userInitiated, attributes: .concurrent)
+
+    private struct Registry {
+        var connections: [UInt64: HTTPConnection] = [:]
+        var serving = 0
+        var refusing = 0
+        var nextID: UInt64 = 0
+        var accepting = false
+    }
+    private let registry = Mutex(Registry())
+
+    init(configuration: HTTPServer.Configuration, handler: @escaping HTTPServer.Handler) {
+        self.configuration = configuration
+        self.handler = handler
+    }
+
+    var connectionCount: Int { registry.withLock { $0.connections.count } }
+
+    func openConnections() -> [HTTPConnection] { registry.withLock { Array($0.connections.values) } }
+
+    func setAccepting(_ accepting: Bool) { registry.withLock { $0.accepting = accepting } }
+
+    /// Takes ownership of an accepted descriptor: serves it, refuses it with a 503 when the
+    /// server is full, or closes it outright when even refusals are too many.
+    func accepted(fd: Int32, peer: sockaddr_storage) {
+        try? Socket.setOption(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
+        let (host, port) = Socket.describe(peer)
+        let remote = "\(host):\(port)"
+        let maxConnections = configuration.maxConnections
+        // Refusing costs a descriptor for up to the linger time; cap that too.
+        let maxRefusing = max(16, maxConnections / 8)
+        let connection: HTTPConnection? = registry.withLock { r in
+            guard r.accepting else { return nil }
+            let refuse = r.serving >= maxConnections
+            if refuse && r.refusing >= maxRefusing { return nil }
+            r.nextID += 1
+            let c = HTTPConnection(id: r.nextID, fd: fd, remoteAddress: remote, refuse: refuse, context: self)
+            r.connections[c.id] = c
+            if refuse { r.refusing += 1 } else { r.serving += 1 }
+            return c
+        }
+        guard let connection else {
+            // No dispatch source was ever registered for it, so closing here is safe.
+            _ = close(fd)
+            return
+        }
+        connection.start()
+    }
+
+    /// Called from the connection's last cancel handler, after its descriptor is closed.
+    func connectionClosed(_ connection: HTTPConnection) {
+        registry.withLock { r in
+            guard r.connections.removeValue(forKey: connection.id) != nil else { return }
+            if connection.refuse { r.refusing -= 1 } else { r.serving -= 1 }
+        }
+    }
+}
