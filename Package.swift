@@ -21,10 +21,17 @@ let package = Package(
             dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["Formats/ONNX/onnx.proto"]
         ),
+        // Jobs: store, queue, workers, routes; the one module that knows both the engine and HTTP.
+        .target(
+            name: "PruneService",
+            dependencies: ["PruneKit", "HTTPServer", .product(name: "Logging", package: "swift-log")]
+        ),
         .executableTarget(
             name: "pruned",
             dependencies: [
                 "PruneKit",
+                "PruneService",
+                "HTTPServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -50,6 +57,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .testTarget(name: "PruneServiceTests", dependencies: ["PruneService", "PruneKit", "HTTPServer", "CZlib"]),
         .testTarget(
             name: "HTTPServerTests",
             dependencies: ["HTTPServer", "CZlib", .product(name: "Logging", package: "swift-log")]

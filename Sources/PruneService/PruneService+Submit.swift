@@ -85,13 +85,13 @@ extension PruneService {
                         throw HTTPError(.unprocessableContent, code: "invalid_request", message: "two models are named '\(file)': task names must differ")
                     }
                     let url = inputs.appendingPathComponent(file)
-                    FileManager.default.createFile(atPath: url.path, contents: nil)
+                    _ = FileManager.default.createFile(atPath: url.path, contents: nil)
                     let task = (file as NSString).deletingPathExtension
                     current = ("model", try FileHandle(forWritingTo: url), Job.Input(name: file, task: task, format: format.rawValue, bytes: 0))
                 case "data":
                     guard result.data == nil else { throw HTTPError(.unprocessableContent, code: "invalid_request", message: "more than one 'data' part") }
                     let url = inputs.appendingPathComponent("data.safetensors")
-                    FileManager.default.createFile(atPath: url.path, contents: nil)
+                    _ = FileManager.default.createFile(atPath: url.path, contents: nil)
                     current = ("data", try FileHandle(forWritingTo: url), Job.Input(name: "data.safetensors", task: "", format: "safetensors", bytes: 0))
                 case "config":
                     guard !sawConfig else { throw HTTPError(.unprocessableContent, code: "invalid_request", message: "more than one 'config' part") }
@@ -139,7 +139,7 @@ extension PruneService {
         var result = Upload()
         result.config = try JobConfig.parse(query: query)
         let temp = upload.appendingPathComponent("inputs/.upload")
-        FileManager.default.createFile(atPath: temp.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: temp.path, contents: nil)
         let file = try FileHandle(forWritingTo: temp)
         var head: [UInt8] = []
         var bytes: Int64 = 0

@@ -13,7 +13,7 @@ enum ResultBundle {
 
     static func write(files: [String], from directory: URL, to destination: URL, mtime: Date = Date()) throws {
         let temp = destination.deletingLastPathComponent().appendingPathComponent(".\(destination.lastPathComponent).tmp")
-        FileManager.default.createFile(atPath: temp.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: temp.path, contents: nil)
         let out = try FileHandle(forWritingTo: temp)
         let gzip = GzipDeflater(level: 6)
         do {

@@ -66,15 +66,19 @@ public final class WorkerPool: Sendable {
     /// Stops taking jobs; running ones stop at their next checkpoint and go back to the queue.
     /// Returns when every worker has exited or `deadline` passed.
     public func drain(deadline: Duration) async {
-        condition.lock()
-        state.withLock { $0.draining = true }
-        condition.broadcast()
-        condition.unlock()
+        stopTakingJobs()
         let clock = ContinuousClock()
         let end = clock.now.advanced(by: deadline)
         while state.withLock({ $0.alive > 0 }) && clock.now < end {
             try? await Task.sleep(for: .milliseconds(20))
         }
+    }
+
+    private func stopTakingJobs() {
+        condition.lock()
+        state.withLock { $0.draining = true }
+        condition.broadcast()
+        condition.unlock()
     }
 
     private func loop() {
@@ -124,14 +128,14 @@ public final class WorkerPool: Sendable {
                 hooks: .init(
                     progress: { [self] stage, fraction in
                         // Pruning is 90% of the job; bundling the result the rest.
-                        self.report(id, stage: stage, progress: 0.9 * fraction, started: started)
+                        self.advance(id, stage: stage, progress: 0.9 * fraction, started: started)
                     },
                     isCancelled: { [self] in self.isStopping(id) }))
             let inputs = job.models.map { store.inputs(of: id).appendingPathComponent($0.name) }
             let artifacts = store.artifacts(of: id)
             let report = try pipeline.run(models: inputs, outputDirectory: artifacts)
             if isStopping(id) { throw CancellationError() }
-            report(id, stage: "bundle", progress: 0.9, started: started)
+            advance(id, stage: "bundle", progress: 0.9, started: started)
             let files = try FileManager.default.contentsOfDirectory(atPath: artifacts.path)
                 .filter { !$0.hasPrefix(".") && $0 != ResultBundle.fileName }.sorted()
             try ResultBundle.write(files: files, from: artifacts, to: artifacts.appendingPathComponent(ResultBundle.fileName))
@@ -189,7 +193,7 @@ public final class WorkerPool: Sendable {
         if let job = try store.update(id, change) { events.publish(job) }
     }
 
-    private func report(_ id: String, stage: String, progress: Double, started: Date) {
+    private func advance(_ id: String, stage: String, progress: Double, started: Date) {
         let elapsed = Date().timeIntervalSince(started)
         let job = try? store.update(id) { j in
             j.stage = stage

@@ -77,8 +77,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
-        var logger = Logger(label: "pruned")
-        logger.logLevel = .info
+        let logger = Logger(label: "pruned")
         let s = try settings()
         signal(SIGPIPE, SIG_IGN)
 

@@ -11,7 +11,7 @@ import Testing
         + "--XyZ\r\n"
         + "Content-Disposition: form-data; name=\"model\"; filename=\"a;b.onnx\"\r\n"
         + "Content-Type: application/octet-stream\r\n\r\n"
-        + "\r\n--XyZ-not-yet\r\n--Xy binary \u{0}\u{1}\r\n"
+        + "\r\n--XyY-not-yet\r\n--Xy binary \u{0}\u{1}\r\n"
         + "\r\n--XyZ--\r\n"
         + "epilogue"
     ).utf8)
@@ -38,7 +38,7 @@ import Testing
         let parts = Self.parts(events)
         #expect(parts.map(\.0) == ["config", "model"])
         #expect(parts[0].1 == "{\"rate\":0.3}")
-        #expect(parts[1].1 == "\r\n--XyZ-not-yet\r\n--Xy binary \u{0}\u{1}\r\n")
+        #expect(parts[1].1 == "\r\n--XyY-not-yet\r\n--Xy binary \u{0}\u{1}\r\n")
         #expect(events.contains(.partBegin(name: "model", filename: "a;b.onnx", contentType: "application/octet-stream")))
         #expect(events.last == .end)
     }
@@ -64,7 +64,7 @@ import Testing
         var events: [MultipartParser.Event] = []
         for b in Self.body { events += try p.feed([b]) }
         try p.finish()
-        #expect(Self.parts(events).map(\.1) == ["{\"rate\":0.3}", "\r\n--XyZ-not-yet\r\n--Xy binary \u{0}\u{1}\r\n"])
+        #expect(Self.parts(events).map(\.1) == ["{\"rate\":0.3}", "\r\n--XyY-not-yet\r\n--Xy binary \u{0}\u{1}\r\n"])
     }
 
     @Test func truncatedBodyAndMissingNameAreErrors() throws {
