@@ -1,7 +1,7 @@
 import ArgumentParser
 
 @main
-struct Pruned: ParsableCommand {
+struct Pruned: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pruned",
         abstract: "Prune convolutional networks for real: ONNX and safetensors in, smaller models out.",
@@ -9,6 +9,6 @@ struct Pruned: ParsableCommand {
             Exit codes: 0 success, 64 bad usage, 65 a model file that cannot be read or pruned, \
             66 an input file that does not exist, 73 an output that cannot be written.
             """,
-        subcommands: [PruneCommand.self, InspectCommand.self, RunCommand.self, ExampleModelCommand.self]
+        subcommands: [ServeCommand.self, PruneCommand.self, InspectCommand.self, RunCommand.self, ExampleModelCommand.self]
     )
 }
