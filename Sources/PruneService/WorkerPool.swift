@@ -21,6 +21,9 @@ public final class WorkerPool: Sendable {
         var alive = 0
     }
     private let state = Mutex(State())
+    /// Fault injection for the crash-recovery tests: a pause at every stage of every job, so
+    /// that a test can kill the process while a job is surely running. Never set in production.
+    private let debugStageDelay = ProcessInfo.processInfo.environment["PRUNED_DEBUG_STAGE_DELAY_MS"].flatMap { Double($0) }.map { $0 / 1000 }
 
     public init(store: JobStore, workers: Int, events: JobEvents, logger: Logger = Logger(label: "pruned.workers")) {
         self.store = store
@@ -127,6 +130,7 @@ public final class WorkerPool: Sendable {
                 options: .init(rate: job.config.rate, format: formats),
                 hooks: .init(
                     progress: { [self] stage, fraction in
+                        if let pause = self.debugStageDelay { Thread.sleep(forTimeInterval: pause) }
                         // Pruning is 90% of the job; bundling the result the rest.
                         self.advance(id, stage: stage, progress: 0.9 * fraction, started: started)
                     },
