@@ -37,7 +37,7 @@ public struct Job: Sendable, Codable, Equatable {
 
     public var id: String
     public var status: Status
-    /// What the job is doing now: `queued`, `load`, `analyze`, `select`, `surgery`, `write`, `bundle`, `done`.
+    /// What the job is doing now: `queued`, `load`, `prune`, `write`, `bundle`, then `done`, `failed` or `cancelled`.
     public var stage: String
     /// 0...1 over the whole job.
     public var progress: Double
@@ -65,6 +65,31 @@ public struct Job: Sendable, Codable, Equatable {
         self.models = models
         self.data = data
         self.attempts = 0
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case id, status, stage, progress, createdAt, startedAt, finishedAt, etaSeconds, config, models, data, error, summary, artifacts, attempts
+    }
+
+    /// Fields added in later versions are optional or defaulted here, so that an upgrade never
+    /// makes an accepted job unreadable.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        status = try c.decode(Status.self, forKey: .status)
+        stage = try c.decodeIfPresent(String.self, forKey: .stage) ?? status.rawValue
+        progress = try c.decodeIfPresent(Double.self, forKey: .progress) ?? 0
+        createdAt = try c.decode(Date.self, forKey: .createdAt)
+        startedAt = try c.decodeIfPresent(Date.self, forKey: .startedAt)
+        finishedAt = try c.decodeIfPresent(Date.self, forKey: .finishedAt)
+        etaSeconds = try c.decodeIfPresent(Double.self, forKey: .etaSeconds)
+        config = try c.decodeIfPresent(JobConfig.self, forKey: .config) ?? JobConfig()
+        models = try c.decode([Input].self, forKey: .models)
+        data = try c.decodeIfPresent(Input.self, forKey: .data)
+        error = try c.decodeIfPresent(Failure.self, forKey: .error)
+        summary = try c.decodeIfPresent([TaskSummary].self, forKey: .summary)
+        artifacts = try c.decodeIfPresent([Artifact].self, forKey: .artifacts)
+        attempts = try c.decodeIfPresent(Int.self, forKey: .attempts) ?? 0
     }
 
     /// 128 random bits as 32 lowercase hex digits.

@@ -11,6 +11,15 @@ public struct JobConfig: Sendable, Codable, Equatable {
 
     public init() {}
 
+    /// Missing keys take their defaults, so a job.json written before a key existed still loads.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        rate = try c.decodeIfPresent(Double.self, forKey: .rate) ?? 0.3
+        format = try c.decodeIfPresent(String.self, forKey: .format) ?? "same"
+    }
+
+    private enum CodingKeys: String, CodingKey { case rate, format }
+
     public static let keys: Set<String> = ["rate", "format"]
 
     /// A config that does not validate: the field and what is wrong with it (HTTP 422).

@@ -8,7 +8,9 @@ import Synchronization
 /// <data dir>/jobs/<id>/job.json        state, rewritten atomically on every change
 /// <data dir>/jobs/<id>/inputs/         the uploaded models (and data)
 /// <data dir>/jobs/<id>/artifacts/      pruned models, report.json, result.tar.gz
+/// <data dir>/jobs/<id>/data.safetensors  the job's data file, when one came
 /// <data dir>/uploads/<random>/         uploads in progress; moved to jobs/ when complete
+/// <data dir>/quarantine/<id>/          jobs whose job.json could not be read at start
 /// ```
 /// A job exists once its folder is in `jobs/` with a `job.json`: the upload is written
 /// under `uploads/` and renamed into place whole, so a crash never leaves half a job.
@@ -19,6 +21,8 @@ public final class JobStore: Sendable {
 
     public var jobsDirectory: URL { dataDirectory.appendingPathComponent("jobs") }
     public var uploadsDirectory: URL { dataDirectory.appendingPathComponent("uploads") }
+    /// Jobs whose job.json could not be read at start, kept for inspection.
+    public var quarantineDirectory: URL { dataDirectory.appendingPathComponent("quarantine") }
 
     public init(dataDirectory: URL, logger: Logger = Logger(label: "pruned.jobs")) throws {
         self.dataDirectory = dataDirectory.standardizedFileURL
@@ -37,6 +41,7 @@ public final class JobStore: Sendable {
         public var requeued: [String] = []
         public var removedUploads = 0
         public var removedBroken: [String] = []
+        public var quarantined: [String] = []
     }
 
     /// Loads every job; those found `running` go back to `queued` (a restart interrupted them);
@@ -52,12 +57,20 @@ public final class JobStore: Sendable {
         var loaded: [String: Job] = [:]
         for name in try fm.contentsOfDirectory(atPath: jobsDirectory.path) where !name.hasPrefix(".") {
             let file = directory(of: name).appendingPathComponent("job.json")
-            guard Job.isValidID(name), let data = try? Data(contentsOf: file),
-                  var job = try? JSONDecoder.service.decode(Job.self, from: data), job.id == name else {
-                // Only a crash between mkdir and the first job.json can leave this; it was never accepted.
-                logger.warning("removing job folder without a readable job.json", metadata: ["job": "\(name)"])
+            guard Job.isValidID(name), fm.fileExists(atPath: file.path) else {
+                // A crash between mkdir and the first job.json can leave this; it was never accepted.
+                logger.warning("removing job folder without a job.json", metadata: ["job": "\(name)"])
                 try? fm.removeItem(at: directory(of: name))
                 r.removedBroken.append(name)
+                continue
+            }
+            guard let data = try? Data(contentsOf: file), var job = try? JSONDecoder.service.decode(Job.self, from: data), job.id == name else {
+                // An accepted job we cannot read: keep its files for a person to look at, out of the way.
+                let aside = quarantineDirectory.appendingPathComponent(name)
+                try? fm.createDirectory(at: quarantineDirectory, withIntermediateDirectories: true)
+                try? fm.moveItem(at: directory(of: name), to: aside)
+                logger.error("job.json unreadable; job moved aside", metadata: ["job": "\(name)", "to": "\(aside.path)"])
+                r.quarantined.append(name)
                 continue
             }
             if job.status == .running {
@@ -111,13 +124,17 @@ public final class JobStore: Sendable {
         try DurableFile.write(try JSONEncoder.service.encode(job), to: directory(of: job.id).appendingPathComponent("job.json"))
     }
 
-    /// Newest first; `status` filters; `before` is the id of the last job of the previous page.
-    public func list(status: Job.Status? = nil, limit: Int, after cursor: String? = nil) -> (jobs: [Job], next: String?) {
+    /// Newest first; `status` filters; `after` is the id of the last job of the previous page.
+    /// nil when `cursor` names no job (deleted since, or never): the caller should say so rather than start over.
+    public func list(status: Job.Status? = nil, limit: Int, after cursor: String? = nil) -> (jobs: [Job], next: String?)? {
         let all = jobs.withLock { Array($0.values) }
             .filter { status == nil || $0.status == status }
             .sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }
         var start = 0
-        if let cursor, let i = all.firstIndex(where: { $0.id == cursor }) { start = i + 1 }
+        if let cursor {
+            guard let i = all.firstIndex(where: { $0.id == cursor }) else { return nil }
+            start = i + 1
+        }
         let page = Array(all[min(start, all.count)..<min(start + limit, all.count)])
         let next = start + limit < all.count ? page.last?.id : nil
         return (page, next)

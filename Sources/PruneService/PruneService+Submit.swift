@@ -20,6 +20,10 @@ extension PruneService {
                 guard let boundary = MultipartParser.boundary(contentType: contentType) else {
                     throw HTTPError.badRequest("multipart/form-data without a valid boundary parameter")
                 }
+                if let first = request.head.queryParameters.first {
+                    throw HTTPError(.unprocessableContent, code: "invalid_config",
+                                    message: "query parameter '\(first.name)': with multipart/form-data the config goes in the 'config' part")
+                }
                 received = try await receiveMultipart(request, boundary: boundary, into: upload)
             } else if mediaType == "application/octet-stream" || mediaType == "application/onnx" {
                 received = try await receiveRaw(request, mediaType: mediaType, into: upload)
@@ -80,17 +84,17 @@ extension PruneService {
                 switch name {
                 case "model":
                     let (file, format) = try Self.modelName(filename, field: "model part")
-                    guard !result.models.contains(where: { $0.task == String(file.split(separator: ".").dropLast().joined(separator: ".")) })
-                          && !FileManager.default.fileExists(atPath: inputs.appendingPathComponent(file).path) else {
+                    let task = (file as NSString).deletingPathExtension
+                    guard !result.models.contains(where: { $0.task == task }) else {
                         throw HTTPError(.unprocessableContent, code: "invalid_request", message: "two models are named '\(file)': task names must differ")
                     }
                     let url = inputs.appendingPathComponent(file)
                     _ = FileManager.default.createFile(atPath: url.path, contents: nil)
-                    let task = (file as NSString).deletingPathExtension
                     current = ("model", try FileHandle(forWritingTo: url), Job.Input(name: file, task: task, format: format.rawValue, bytes: 0))
                 case "data":
                     guard result.data == nil else { throw HTTPError(.unprocessableContent, code: "invalid_request", message: "more than one 'data' part") }
-                    let url = inputs.appendingPathComponent("data.safetensors")
+                    // Beside inputs/, so that no model name can collide with it.
+                    let url = upload.appendingPathComponent("data.safetensors")
                     _ = FileManager.default.createFile(atPath: url.path, contents: nil)
                     current = ("data", try FileHandle(forWritingTo: url), Job.Input(name: "data.safetensors", task: "", format: "safetensors", bytes: 0))
                 case "config":

@@ -40,7 +40,7 @@ public final class PruneService: Sendable {
         let r = try store.recover()
         logger.info("recovered jobs", metadata: [
             "jobs": "\(r.loaded)", "requeued": "\(r.requeued.count)",
-            "removed_uploads": "\(r.removedUploads)", "removed_broken": "\(r.removedBroken.count)",
+            "removed_uploads": "\(r.removedUploads)", "removed_broken": "\(r.removedBroken.count)", "quarantined": "\(r.quarantined.count)",
         ])
         pool.start()
         let interval = max(1, min(60, configuration.retention / 10))
@@ -102,7 +102,7 @@ public final class PruneService: Sendable {
             return .methodNotAllowed(request.method, allowed: route.methods)
         }
         if let token = configuration.token, route == .jobs || route == .job || route == .result || route == .artifact {
-            guard request.headers["Authorization"] == "Bearer \(token)" else {
+            guard Self.bearerMatches(request.headers["Authorization"], token: token) else {
                 throw HTTPError(.unauthorized, code: "unauthorized", message: "send Authorization: Bearer <token>",
                                 headers: ["WWW-Authenticate": "Bearer"])
             }
@@ -139,6 +139,14 @@ public final class PruneService: Sendable {
                 contentType: type, compressible: !name.hasSuffix(".gz"),
                 headers: ["Content-Disposition": "attachment; filename=\"\(name)\""])
         }
+    }
+
+    /// `Bearer <token>`, the scheme case-insensitive (RFC 9110 §11.1), the token compared in constant time.
+    static func bearerMatches(_ header: String?, token: String) -> Bool {
+        guard let header, header.count > 7, header.prefix(7).lowercased() == "bearer " else { return false }
+        let given = Array(header.dropFirst(7).trimmingCharacters(in: .whitespaces).utf8), expected = Array(token.utf8)
+        guard given.count == expected.count else { return false }
+        return zip(given, expected).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }
 
     func json<T: Encodable>(_ value: T, status: HTTPStatus = .ok, headers: HTTPHeaders = [:]) throws -> HTTPResponse {
@@ -185,8 +193,19 @@ public final class PruneService: Sendable {
                 throw HTTPError.badRequest("unknown query parameter '\(name)' (known: status, limit, after)")
             }
         }
-        struct Page: Encodable { var jobs: [Job]; var next: String? }
-        let page = store.list(status: status, limit: limit, after: after)
+        struct Page: Encodable {
+            var jobs: [Job]
+            var next: String?
+            func encode(to encoder: any Encoder) throws {
+                var c = encoder.container(keyedBy: CodingKeys.self)
+                try c.encode(jobs, forKey: .jobs)
+                try c.encode(next, forKey: .next)  // null on the last page, not left out
+            }
+            enum CodingKeys: String, CodingKey { case jobs, next }
+        }
+        guard let page = store.list(status: status, limit: limit, after: after) else {
+            throw HTTPError.badRequest("cursor '\(after ?? "")' names no job (deleted since?); start again without 'after'")
+        }
         return try json(Page(jobs: page.jobs, next: page.next)).gzipped(for: request.head)
     }
 

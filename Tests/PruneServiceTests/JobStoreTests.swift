@@ -59,13 +59,14 @@ func temporaryDirectory() -> URL {
         let t0 = Date(timeIntervalSince1970: 1_800_000_000)
         let jobs = try (0..<5).map { try makeJob(store, created: t0.addingTimeInterval(Double($0))) }
         try store.update(jobs[1].id) { $0.status = .failed }
-        let first = store.list(limit: 2)
+        let first = store.list(limit: 2)!
         #expect(first.jobs.map(\.id) == [jobs[4].id, jobs[3].id] && first.next == jobs[3].id)
-        let second = store.list(limit: 2, after: first.next)
+        let second = store.list(limit: 2, after: first.next)!
         #expect(second.jobs.map(\.id) == [jobs[2].id, jobs[1].id])
-        let last = store.list(limit: 2, after: second.next)
+        let last = store.list(limit: 2, after: second.next)!
         #expect(last.jobs.map(\.id) == [jobs[0].id] && last.next == nil)
-        #expect(store.list(status: .failed, limit: 10).jobs.map(\.id) == [jobs[1].id])
+        #expect(store.list(status: .failed, limit: 10)!.jobs.map(\.id) == [jobs[1].id])
+        #expect(store.list(limit: 2, after: Job.newID()) == nil)
         #expect(store.queued().map(\.id) == [jobs[0].id, jobs[2].id, jobs[3].id, jobs[4].id])
     }
 
@@ -82,5 +83,22 @@ func temporaryDirectory() -> URL {
         try store.delete(old.id)
         #expect(store.job(old.id) == nil)
         #expect(!FileManager.default.fileExists(atPath: store.directory(of: old.id).path))
+    }
+
+    @Test func oldOrUnreadableJobFilesAreNeverDeleted() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = try JobStore(dataDirectory: dir)
+        let job = try makeJob(store)
+        let other = try makeJob(store)
+        // A job.json from before `attempts`, `stage` and the config keys existed.
+        let old = #"{"id":"\#(job.id)","status":"queued","createdAt":"2026-01-01T00:00:00Z","models":[{"name":"net.onnx","task":"net","format":"onnx","bytes":5}]}"#
+        try Data(old.utf8).write(to: store.directory(of: job.id).appendingPathComponent("job.json"))
+        try Data("{ garbage".utf8).write(to: store.directory(of: other.id).appendingPathComponent("job.json"))
+        let again = try JobStore(dataDirectory: dir)
+        let r = try again.recover()
+        #expect(again.job(job.id)?.config.rate == 0.3 && again.job(job.id)?.attempts == 0)
+        #expect(r.quarantined == [other.id] && again.job(other.id) == nil)
+        #expect(FileManager.default.fileExists(atPath: again.quarantineDirectory.appendingPathComponent(other.id).appendingPathComponent("inputs/net.onnx").path))
     }
 }
