@@ -192,23 +192,12 @@ public struct ShapeInference: Sendable {
         return axes.allSatisfy({ $0 >= 0 && $0 < rank }) ? axes : nil
     }
 
-    /// Output length of a sliding window (conv or pool), ONNX semantics incl. auto_pad.
+    /// Output length of a sliding window (conv or pool), by the kernels' own geometry; 0 when it does not fit.
     static func windowOutput(size: Int, kernel: Int, stride: Int, dilation: Int, padBegin: Int, padEnd: Int,
                              autoPad: String?, ceil: Bool) -> Int {
-        guard stride > 0 else { return 0 }
-        switch autoPad ?? "NOTSET" {
-        case "SAME_UPPER", "SAME_LOWER":
-            return (size + stride - 1) / stride
-        case "VALID":
-            return (size - dilation * (kernel - 1) - 1) / stride + 1
-        default:
-            let span = size + padBegin + padEnd - dilation * (kernel - 1) - 1
-            guard span >= 0 else { return 0 }
-            var out = (ceil ? (span + stride - 1) / stride : span / stride) + 1
-            // A last window that starts inside the end padding is dropped (ceil_mode rule).
-            if ceil && (out - 1) * stride >= size + padBegin { out -= 1 }
-            return out
-        }
+        let mode = AutoPad(rawValue: autoPad ?? "NOTSET") ?? .notSet
+        return (try? WindowAxis(input: size, kernel: kernel, stride: stride, dilation: dilation, padBegin: padBegin,
+                                padEnd: padEnd, autoPad: mode, ceilMode: ceil))?.output ?? 0
     }
 
     /// Numpy-style broadcast of several shapes, nil when they do not broadcast.
