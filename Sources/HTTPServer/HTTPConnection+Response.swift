@@ -307,7 +307,7 @@ extension HTTPConnection {
                 pump()
                 updateInterest()
             }
-            source.setCancelHandler { @Sendable [self] in fdSourceCancelledFromWrite() }
+            source.setCancelHandler { @Sendable [self] in fdSourceCancelled() }
             liveFDSources += 1
             writeSource = source
         }
@@ -315,11 +315,13 @@ extension HTTPConnection {
             writeResumed = true
             lastWriteProgress = .now()
             writeSource?.resume()
+            // As for reads (see `readable`), do not rely on an edge that may have passed.
+            queue.async { @Sendable [self] in
+                guard case .open = phase, writeResumed else { return }
+                pump()
+                updateInterest()
+            }
         }
-    }
-
-    func fdSourceCancelledFromWrite() {
-        liveFDSourcesDecrement()
     }
 
     static let lastChunk: [UInt8] = Array("0\r\n\r\n".utf8)

@@ -138,6 +138,7 @@ public final class HTTPRequestBody: AsyncSequence, Sendable {
     /// should stop reading until `.resumeReading` is signalled.
     func append(_ bytes: [UInt8]) -> Bool {
         let (waiter, pause): (CheckedContinuation<[UInt8]?, any Error>?, Bool) = state.withLock { s in
+            guard s.failure == nil, !s.finished else { return (nil, false) }
             if let waiter = s.waiter {
                 s.waiter = nil
                 return (waiter, false)

@@ -82,7 +82,8 @@ import Testing
             let start = clock.now
             let interim = try await client.readResponse()
             #expect(interim.status == 100)
-            #expect(clock.now - start < .milliseconds(500))
+            // curl waits a second before sending the body anyway; the answer must come sooner.
+            #expect(clock.now - start < .milliseconds(900))
             try await client.send("hello")
             let final = try await client.readResponse()
             #expect(final.status == 200)

@@ -15,7 +15,7 @@ import Testing
             #expect(response.status == 408)
             #expect(response.headers["Connection"] == "close")
             #expect(response.text.contains("\"code\":\"request_timeout\""))
-            #expect(clock.now - start >= .milliseconds(290))
+            #expect(clock.now - start >= .milliseconds(280))
             #expect(await client.waitForClose())
         }
     }
@@ -135,7 +135,8 @@ import Testing
                 let client = try TestClient(port: port)
                 try await client.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
                 #expect(try await client.readResponse().text == "hello")
-                #expect(clock.now - start < .milliseconds(500))
+                // The slow ones hold their connections for seconds; this one is not queued behind them.
+                #expect(clock.now - start < .seconds(2))
             }
             _ = slowloris
             _ = stalledReader

@@ -1,0 +1,63 @@
+import Dispatch
+
+extension HTTPConnection {
+    /// Derives read interest and the timer deadline from the state; called after every change.
+    func updateInterest() {
+        guard let readSource else { return }
+        if case .closed = phase { return }
+        let wantRead = wantsInput
+        if wantRead && readSuspended {
+            readSuspended = false
+            readSource.resume()
+            // Whatever arrived while suspended may not raise a new event (see `readable`).
+            queue.async { @Sendable [self] in readable() }
+        } else if !wantRead && !readSuspended {
+            readSuspended = true
+            readSource.suspend()
+        }
+        let deadline = currentDeadline()?.at
+        if deadline != timerDeadline {
+            timerDeadline = deadline
+            timer?.schedule(deadline: deadline ?? .distantFuture, leeway: .milliseconds(10))
+        }
+    }
+
+    func currentDeadline() -> (at: DispatchTime, kind: Deadline)? {
+        switch phase {
+        case .closed:
+            return nil
+        case .lingering(let until):
+            return (until, .linger)
+        case .open:
+            if writeResumed { return (lastWriteProgress + timeouts.write.dispatchInterval, .write) }
+            if let exchange {
+                let waitingForBody = !exchange.requestComplete && !exchange.stopReading && !readSuspended
+                    && !exchange.continuePending
+                return waitingForBody ? (lastBodyProgress + timeouts.body.dispatchInterval, .body) : nil
+            }
+            if let headerStartedAt { return (headerStartedAt + timeouts.header.dispatchInterval, .header) }
+            // A new connection must send its first request within the header timeout.
+            let wait = exchangeCount == 0 ? timeouts.header : timeouts.idle
+            return (idleSince + wait.dispatchInterval, .idle)
+        }
+    }
+
+    func timerFired() {
+        timerDeadline = nil
+        guard let (deadline, kind) = currentDeadline() else { return }
+        guard DispatchTime.now() >= deadline else {
+            updateInterest()
+            return
+        }
+        switch kind {
+        case .idle, .write, .linger:
+            closeNow()
+        case .header:
+            respondAsServer(.requestTimeout)
+        case .body:
+            exchange?.body.fail(HTTPError.requestTimeout)
+            respondAsServer(.requestTimeout)
+        }
+        updateInterest()
+    }
+}
