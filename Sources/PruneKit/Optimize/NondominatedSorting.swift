@@ -65,8 +65,11 @@ public enum NondominatedSorting {
         return rank
     }
 
-    static func fronts(flat: UnsafeBufferPointer<Double>, count n: Int, dimension m: Int) -> [[Int]] {
+    /// Fronts of `n` points stored row-major in `flat`. With `stopAfter`, fronts beyond those
+    /// that hold that many points may be left out (survival needs no more).
+    static func fronts(flat: UnsafeBufferPointer<Double>, count n: Int, dimension m: Int, stopAfter: Int = .max) -> [[Int]] {
         if n == 0 { return [] }
+        if m > 3 { return bitsetFronts(flat, n, m, stopAfter: stopAfter) }
         let order = (0..<n).sorted { a, b in
             for k in 0..<m {
                 let x = flat[a &* m &+ k], y = flat[b &* m &+ k]
@@ -74,9 +77,80 @@ public enum NondominatedSorting {
             }
             return a < b
         }
-        var result = m <= 3 ? staircaseFronts(flat, order, m) : sequentialSearchFronts(flat, order, m)
+        var result = staircaseFronts(flat, order, m)
         // Fronts list their members in index order, so that callers see a stable order.
         for f in result.indices { result[f].sort() }
+        return result
+    }
+
+    /// For four or more objectives, where most points are mutually non-dominated and pairwise
+    /// comparison does N² work: bit sets of "no worse in every objective" (Zhou et al.'s
+    /// dominance-degree idea in bits). One sweep of each objective's sorted order ANDs into
+    /// each point the set of points no worse than it there; what survives all objectives,
+    /// less the point itself and its exact copies, are its dominators. Fronts then peel off
+    /// by dominator counts. O(M·N log N + (M + F)·N²/64) for F fronts.
+    private static func bitsetFronts(_ flat: UnsafeBufferPointer<Double>, _ n: Int, _ m: Int, stopAfter: Int) -> [[Int]] {
+        let words = (n &+ 63) >> 6
+        var weak = [UInt64](repeating: ~0, count: n &* words)
+        var running = [UInt64](repeating: 0, count: words)
+        var order = [(value: Double, index: Int)](repeating: (0, 0), count: n)
+        for k in 0..<m {
+            for i in 0..<n { order[i] = (flat[i &* m &+ k], i) }
+            order.sort { $0.value < $1.value }
+            for w in 0..<words { running[w] = 0 }
+            var g = 0
+            while g < n {
+                let value = order[g].value
+                var e = g &+ 1
+                while e < n, order[e].value == value { e &+= 1 }
+                for t in g..<e { running[order[t].index >> 6] |= 1 << UInt64(order[t].index & 63) }
+                for t in g..<e {
+                    let base = order[t].index &* words
+                    for w in 0..<words { weak[base &+ w] &= running[w] }
+                }
+                g = e
+            }
+        }
+        // i is no worse than j and j no worse than i only when they are equal: not a dominator.
+        var count = [Int](repeating: 0, count: n)
+        var strict = weak
+        for j in 0..<n {
+            let base = j &* words
+            for w in 0..<words {
+                var bits = weak[base &+ w]
+                while bits != 0 {
+                    let b = bits.trailingZeroBitCount
+                    let i = w &* 64 &+ b
+                    if weak[i &* words &+ (j >> 6)] & (1 << UInt64(j & 63)) != 0 {
+                        strict[base &+ w] &= ~(1 << UInt64(b))
+                    }
+                    bits &= bits &- 1
+                }
+                count[j] &+= strict[base &+ w].nonzeroBitCount
+            }
+        }
+        var result: [[Int]] = []
+        var current = (0..<n).filter { count[$0] == 0 }
+        var remaining = (0..<n).filter { count[$0] > 0 }
+        var ranked = 0
+        var mask = [UInt64](repeating: 0, count: words)
+        while !current.isEmpty {
+            result.append(current)
+            ranked &+= current.count
+            if ranked >= stopAfter || remaining.isEmpty { break }
+            for w in 0..<words { mask[w] = 0 }
+            for i in current { mask[i >> 6] |= 1 << UInt64(i & 63) }
+            current.removeAll(keepingCapacity: true)
+            remaining.removeAll { j in
+                let base = j &* words
+                for w in 0..<words { count[j] &-= (strict[base &+ w] & mask[w]).nonzeroBitCount }
+                if count[j] == 0 {
+                    current.append(j)
+                    return true
+                }
+                return false
+            }
+        }
         return result
     }
 
