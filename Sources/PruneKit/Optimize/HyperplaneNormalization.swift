@@ -71,23 +71,34 @@ struct HyperplaneNormalization: Sendable {
     /// in the other objectives.
     static func extremePoints(_ candidates: [[Double]], ideal: [Double]) -> [[Double]] {
         let m = ideal.count
-        return (0..<m).map { axis in
-            var best = candidates[0]
-            var bestValue = Double.infinity
-            for c in candidates {
-                var asf = -Double.infinity
-                for k in 0..<m {
-                    var t = c[k] - ideal[k]
-                    if t < 1e-3 { t = 0 }
-                    asf = max(asf, k == axis ? t : t * 1e6)
-                }
-                if asf < bestValue {
-                    bestValue = asf
-                    best = c
+        var best = [Int](repeating: 0, count: m)
+        var bestValue = [Double](repeating: .infinity, count: m)
+        var t = [Double](repeating: 0, count: m)
+        for (c, point) in candidates.enumerated() {
+            // ASF for axis a = max(t_a, 10⁶ · max over the other objectives): the largest and
+            // second largest t give every axis's "other" maximum in one pass.
+            var top = -Double.infinity, second = -Double.infinity, topAxis = -1
+            for k in 0..<m {
+                var v = point[k] - ideal[k]
+                if v < 1e-3 { v = 0 }
+                t[k] = v
+                if v > top {
+                    second = top
+                    top = v
+                    topAxis = k
+                } else if v > second {
+                    second = v
                 }
             }
-            return best
+            for axis in 0..<m {
+                let asf = max(t[axis], (axis == topAxis ? second : top) * 1e6)
+                if asf < bestValue[axis] {
+                    bestValue[axis] = asf
+                    best[axis] = c
+                }
+            }
         }
+        return best.map { candidates[$0] }
     }
 
     /// Intercepts of the hyperplane through the extreme points with the translated axes, or

@@ -5,20 +5,19 @@
 struct ReferenceDirectionSurvival: Sendable {
     let dimension: Int
     let directionCount: Int
-    /// The reference directions scaled to unit length, stored objective by objective
-    /// (component k of direction j at k·H + j) so that projections run along contiguous rows.
-    let unitDirectionsByObjective: [Double]
+    /// The reference directions scaled to unit length, row-major (component k of direction j
+    /// at j·M + k).
+    let unitDirections: [Double]
     private(set) var normalization: HyperplaneNormalization
 
     @usableFromInline
     init(_ directions: ReferenceDirections) {
         dimension = directions.objectiveCount
         directionCount = directions.count
-        let unit = directions.directions.map { w in
+        unitDirections = directions.directions.flatMap { w in
             let norm = w.reduce(0) { $0 + $1 * $1 }.squareRoot()
             return w.map { $0 / norm }
         }
-        unitDirectionsByObjective = (0..<directions.objectiveCount).flatMap { k in unit.map { $0[k] } }
         normalization = HyperplaneNormalization(dimension: directions.objectiveCount)
     }
 
@@ -50,7 +49,7 @@ struct ReferenceDirectionSurvival: Sendable {
 
     private mutating func selectFeasible(_ points: UnsafeBufferPointer<Double>, count n: Int,
                                          using rng: inout Xoshiro256StarStar) -> [Int] {
-        let fronts = NondominatedSorting.fronts(flat: points, count: points.count / dimension, dimension: dimension)
+        let fronts = NondominatedSorting.fronts(flat: points, count: points.count / dimension, dimension: dimension, stopAfter: n)
         normalization.update(points, firstFront: fronts[0])
 
         var selected: [Int] = []
@@ -122,6 +121,11 @@ struct ReferenceDirectionSurvival: Sendable {
 
     /// For each member, the reference line nearest to its normalized objectives and the
     /// perpendicular distance to it.
+    ///
+    /// With unit directions, d² = |p|² − (p·w)². p ≥ 0 (the ideal point is the minimum over
+    /// these very points) and w ≥ 0, so the nearest line is the one with the largest
+    /// projection: one dot product per line. Members go four at a time, so that each
+    /// direction component is loaded once for four dot products.
     private func associate(_ points: UnsafeBufferPointer<Double>, _ members: [Int]) -> (niche: [Int], distance: [Double]) {
         let m = dimension
         let h = directionCount
@@ -129,25 +133,43 @@ struct ReferenceDirectionSurvival: Sendable {
         let scale = normalization.scale
         var niche = [Int](repeating: 0, count: members.count)
         var distance = [Double](repeating: 0, count: members.count)
-        var projection = [Double](repeating: 0, count: h)
-        unitDirectionsByObjective.withUnsafeBufferPointer { w in
-            projection.withUnsafeMutableBufferPointer { proj in
-                for (r, i) in members.enumerated() {
-                    var norm2 = 0.0
-                    for j in 0..<h { proj[j] = 0 }
-                    for k in 0..<m {
-                        let pk = (points[i &* m &+ k] - ideal[k]) * scale[k]
-                        norm2 += pk * pk
-                        let row = k &* h
-                        for j in 0..<h { proj[j] += pk * w[row &+ j] }
+        // The normalized objectives of the four members in flight, member after member.
+        var block = [Double](repeating: 0, count: 4 * m)
+        unitDirections.withUnsafeBufferPointer { w in
+            block.withUnsafeMutableBufferPointer { p in
+                var r = 0
+                while r < members.count {
+                    let used = min(4, members.count - r)
+                    for lane in 0..<4 {
+                        // Spare lanes repeat the last member; their results are dropped.
+                        let i = members[r + min(lane, used - 1)]
+                        for k in 0..<m { p[lane &* m &+ k] = (points[i &* m &+ k] - ideal[k]) * scale[k] }
                     }
-                    // With unit directions, d² = |p|² − (p·w)²; p ≥ 0 (the ideal point is the
-                    // minimum over these very points) and w ≥ 0, so the nearest line is the
-                    // one with the largest projection.
-                    var best = 0
-                    for j in 1..<max(1, h) where proj[j] > proj[best] { best = j }
-                    niche[r] = best
-                    distance[r] = max(0, norm2 - proj[best] * proj[best]).squareRoot()
+                    var best = (0, 0, 0, 0)
+                    var top = (-Double.infinity, -Double.infinity, -Double.infinity, -Double.infinity)
+                    for j in 0..<h {
+                        let base = j &* m
+                        var d = (0.0, 0.0, 0.0, 0.0)
+                        for k in 0..<m {
+                            let wk = w[base &+ k]
+                            d.0 += p[k] * wk
+                            d.1 += p[m &+ k] * wk
+                            d.2 += p[2 &* m &+ k] * wk
+                            d.3 += p[3 &* m &+ k] * wk
+                        }
+                        if d.0 > top.0 { top.0 = d.0; best.0 = j }
+                        if d.1 > top.1 { top.1 = d.1; best.1 = j }
+                        if d.2 > top.2 { top.2 = d.2; best.2 = j }
+                        if d.3 > top.3 { top.3 = d.3; best.3 = j }
+                    }
+                    for (lane, (j, projection)) in [(best.0, top.0), (best.1, top.1), (best.2, top.2), (best.3, top.3)]
+                        .prefix(used).enumerated() {
+                        var norm2 = 0.0
+                        for k in 0..<m { norm2 += p[lane &* m &+ k] * p[lane &* m &+ k] }
+                        niche[r + lane] = j
+                        distance[r + lane] = max(0, norm2 - projection * projection).squareRoot()
+                    }
+                    r += used
                 }
             }
         }
