@@ -73,8 +73,8 @@ public struct ReferenceDirections: Sendable, Equatable {
         }
     }
 
-    /// Deb & Jain's population size for H directions: the smallest multiple of 4 not below H
-    /// (their variation works on pairs, and their mating selection on pairs of pairs).
+    /// Deb & Jain's population size for H directions (their Table I): the smallest multiple
+    /// of 4 not below H.
     public static func populationSize(forDirections h: Int) -> Int {
         (h + 3) / 4 * 4
     }
