@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import PruneKit
 
@@ -43,6 +44,24 @@ import Testing
             let points = Self.randomPoints(300, m, seed: seed &+ 7 &* UInt64(m), levels: 5)
             #expect(NondominatedSorting.fronts(points).map(Set.init) == Self.bruteForceFronts(points))
         }
+    }
+
+    @Test func negativeValuesAndSignedZerosSortRight() {
+        var rng = Xoshiro256StarStar(seed: 31)
+        let values: [Double] = [-2, -1, -0.0, 0.0, 0.5, 1e300, -1e-300]
+        for m in [2, 3, 4, 7] {
+            let points = (0..<200).map { _ in (0..<m).map { _ in values[rng.nextInt(below: values.count)] } }
+            #expect(NondominatedSorting.fronts(points).map(Set.init) == Self.bruteForceFronts(points))
+        }
+    }
+
+    @Test func radixSorterOrdersDoubles() {
+        var rng = Xoshiro256StarStar(seed: 32)
+        let keys = (0..<500).map { _ in (rng.nextDouble() - 0.5) * pow(10, Double(rng.nextInt(below: 40)) - 20) }
+        var sorter = RadixSorter(count: keys.count)
+        let order = sorter.sort { keys[$0] }
+        #expect(order.map { keys[$0] } == keys.sorted())
+        #expect(sorter.sort { keys[$0] } == order)
     }
 
     @Test func correlatedPointsMakeManyFronts() {

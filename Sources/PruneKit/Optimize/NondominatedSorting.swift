@@ -93,19 +93,18 @@ public enum NondominatedSorting {
         let words = (n &+ 63) >> 6
         var weak = [UInt64](repeating: ~0, count: n &* words)
         var running = [UInt64](repeating: 0, count: words)
-        var order = [(value: Double, index: Int)](repeating: (0, 0), count: n)
+        var sorter = RadixSorter(count: n)
         for k in 0..<m {
-            for i in 0..<n { order[i] = (flat[i &* m &+ k], i) }
-            order.sort { $0.value < $1.value }
+            let order = sorter.sort { flat[$0 &* m &+ k] }
             for w in 0..<words { running[w] = 0 }
             var g = 0
             while g < n {
-                let value = order[g].value
+                let value = flat[order[g] &* m &+ k]
                 var e = g &+ 1
-                while e < n, order[e].value == value { e &+= 1 }
-                for t in g..<e { running[order[t].index >> 6] |= 1 << UInt64(order[t].index & 63) }
+                while e < n, flat[order[e] &* m &+ k] == value { e &+= 1 }
+                for t in g..<e { running[order[t] >> 6] |= 1 << UInt64(order[t] & 63) }
                 for t in g..<e {
-                    let base = order[t].index &* words
+                    let base = order[t] &* words
                     for w in 0..<words { weak[base &+ w] &= running[w] }
                 }
                 g = e
@@ -241,5 +240,56 @@ public enum NondominatedSorting {
             if a < b { better = true }
         }
         return better
+    }
+}
+
+/// Sorts 0..<count by a Double key: least-significant-digit radix sort on the keys' bits,
+/// a byte per pass, passes where every key has the same byte skipped. The bit-set sort orders
+/// the population once per objective per generation; a comparison sort was a fifth of the
+/// run time at eight objectives.
+struct RadixSorter {
+    private var keys: [UInt64]
+    private var scratchKeys: [UInt64]
+    private var order: [Int]
+    private var scratch: [Int]
+
+    init(count: Int) {
+        keys = Array(repeating: 0, count: count)
+        scratchKeys = keys
+        order = Array(0..<count)
+        scratch = order
+    }
+
+    /// 0..<count in ascending order of `key` (ties in any order; −0 and +0 end up adjacent).
+    mutating func sort(by key: (Int) -> Double) -> [Int] {
+        let n = keys.count
+        for i in 0..<n {
+            // Flip the sign bit of positives and every bit of negatives: the unsigned order
+            // of the bit patterns is then the numeric order.
+            let bits = key(i).bitPattern
+            keys[i] = bits & (1 << 63) != 0 ? ~bits : bits | (1 << 63)
+            order[i] = i
+        }
+        var counts = [Int](repeating: 0, count: 256)
+        for shift in stride(from: UInt64(0), to: 64, by: 8) {
+            for b in 0..<256 { counts[b] = 0 }
+            for i in 0..<n { counts[Int(truncatingIfNeeded: keys[i] >> shift) & 255] &+= 1 }
+            if counts.contains(n) { continue }
+            var total = 0
+            for b in 0..<256 {
+                let c = counts[b]
+                counts[b] = total
+                total &+= c
+            }
+            for i in 0..<n {
+                let b = Int(truncatingIfNeeded: keys[i] >> shift) & 255
+                scratch[counts[b]] = order[i]
+                scratchKeys[counts[b]] = keys[i]
+                counts[b] &+= 1
+            }
+            swap(&order, &scratch)
+            swap(&keys, &scratchKeys)
+        }
+        return order
     }
 }
