@@ -263,32 +263,48 @@ struct RadixSorter {
     /// 0..<count in ascending order of `key` (ties in any order; −0 and +0 end up adjacent).
     mutating func sort(by key: (Int) -> Double) -> [Int] {
         let n = keys.count
-        for i in 0..<n {
-            // Flip the sign bit of positives and every bit of negatives: the unsigned order
-            // of the bit patterns is then the numeric order.
-            let bits = key(i).bitPattern
-            keys[i] = bits & (1 << 63) != 0 ? ~bits : bits | (1 << 63)
-            order[i] = i
-        }
         var counts = [Int](repeating: 0, count: 256)
-        for shift in stride(from: UInt64(0), to: 64, by: 8) {
-            for b in 0..<256 { counts[b] = 0 }
-            for i in 0..<n { counts[Int(truncatingIfNeeded: keys[i] >> shift) & 255] &+= 1 }
-            if counts.contains(n) { continue }
-            var total = 0
-            for b in 0..<256 {
-                let c = counts[b]
-                counts[b] = total
-                total &+= c
+        keys.withUnsafeMutableBufferPointer { keys in
+            scratchKeys.withUnsafeMutableBufferPointer { scratchKeys in
+                order.withUnsafeMutableBufferPointer { order in
+                    scratch.withUnsafeMutableBufferPointer { scratch in
+                        counts.withUnsafeMutableBufferPointer { counts in
+                            var (keys, scratchKeys, order, scratch) = (keys, scratchKeys, order, scratch)
+                            for i in 0..<n {
+                                // Flip the sign bit of positives and every bit of negatives: the
+                                // unsigned order of the bit patterns is then the numeric order.
+                                let bits = key(i).bitPattern
+                                keys[i] = bits & (1 << 63) != 0 ? ~bits : bits | (1 << 63)
+                                order[i] = i
+                            }
+                            var swapped = false
+                            for shift in stride(from: UInt64(0), to: 64, by: 8) {
+                                for b in 0..<256 { counts[b] = 0 }
+                                for i in 0..<n { counts[Int(truncatingIfNeeded: keys[i] >> shift) & 255] &+= 1 }
+                                if counts.contains(n) { continue }
+                                var total = 0
+                                for b in 0..<256 {
+                                    let c = counts[b]
+                                    counts[b] = total
+                                    total &+= c
+                                }
+                                for i in 0..<n {
+                                    let b = Int(truncatingIfNeeded: keys[i] >> shift) & 255
+                                    scratch[counts[b]] = order[i]
+                                    scratchKeys[counts[b]] = keys[i]
+                                    counts[b] &+= 1
+                                }
+                                swap(&order, &scratch)
+                                swap(&keys, &scratchKeys)
+                                swapped.toggle()
+                            }
+                            // After an odd number of passes the result sits in the scratch
+                            // storage (the local names are swapped); copy it home.
+                            if swapped { _ = scratch.update(fromContentsOf: order) }
+                        }
+                    }
+                }
             }
-            for i in 0..<n {
-                let b = Int(truncatingIfNeeded: keys[i] >> shift) & 255
-                scratch[counts[b]] = order[i]
-                scratchKeys[counts[b]] = keys[i]
-                counts[b] &+= 1
-            }
-            swap(&order, &scratch)
-            swap(&keys, &scratchKeys)
         }
         return order
     }
