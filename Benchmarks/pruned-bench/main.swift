@@ -1,1 +1,13 @@
-print("pruned-bench")
+import ArgumentParser
+
+/// Benchmarks of PruneKit's parts against published figures and other tools; one subcommand
+/// per benchmark.
+struct PrunedBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pruned-bench",
+        abstract: "Benchmarks of pruned's engine.",
+        subcommands: [DTLZBenchmark.self]
+    )
+}
+
+PrunedBench.main()

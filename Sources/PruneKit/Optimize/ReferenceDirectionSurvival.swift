@@ -1,0 +1,178 @@
+/// NSGA-III's environmental selection (Deb & Jain 2014, Algorithm 1): whole fronts while they
+/// fit, then from the front that does not fit the members that fill the emptiest reference
+/// lines — niche-preserving, so the survivors spread along the directions.
+@usableFromInline
+struct ReferenceDirectionSurvival: Sendable {
+    let dimension: Int
+    let directionCount: Int
+    /// The reference directions scaled to unit length, row-major (component k of direction j
+    /// at j·M + k).
+    let unitDirections: [Double]
+    private(set) var normalization: HyperplaneNormalization
+
+    @usableFromInline
+    init(_ directions: ReferenceDirections) {
+        dimension = directions.objectiveCount
+        directionCount = directions.count
+        unitDirections = directions.directions.flatMap { w in
+            let norm = w.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            return w.map { $0 / norm }
+        }
+        normalization = HyperplaneNormalization(dimension: directions.objectiveCount)
+    }
+
+    /// Indices of the `count` survivors among `objectives`.
+    ///
+    /// Constraint handling (Deb's constraint domination): feasible members survive first,
+    /// selected as above among themselves; the rest of the places go to the infeasible ones
+    /// with the smallest violation.
+    @usableFromInline
+    mutating func select(objectives: [[Double]], violations: [Double], count n: Int,
+                         using rng: inout Xoshiro256StarStar) -> [Int] {
+        precondition(objectives.count == violations.count && n <= objectives.count, "cannot select \(n) of \(objectives.count)")
+        let feasible = objectives.indices.filter { violations[$0] <= 0 }
+        let infeasible = objectives.indices.filter { violations[$0] > 0 }
+            .sorted { (violations[$0], $0) < (violations[$1], $1) }
+        var survivors: [Int] = []
+        if !feasible.isEmpty {
+            var flat: [Double] = []
+            flat.reserveCapacity(feasible.count * dimension)
+            for i in feasible { flat.append(contentsOf: objectives[i]) }
+            let chosen = flat.withUnsafeBufferPointer {
+                selectFeasible($0, count: min(n, feasible.count), using: &rng)
+            }
+            survivors = chosen.map { feasible[$0] }
+        }
+        survivors.append(contentsOf: infeasible.prefix(n - survivors.count))
+        return survivors
+    }
+
+    private mutating func selectFeasible(_ points: UnsafeBufferPointer<Double>, count n: Int,
+                                         using rng: inout Xoshiro256StarStar) -> [Int] {
+        let fronts = NondominatedSorting.fronts(flat: points, count: points.count / dimension, dimension: dimension, stopAfter: n)
+        normalization.update(points, firstFront: fronts[0])
+
+        var selected: [Int] = []
+        selected.reserveCapacity(n)
+        var lastFront: [Int] = []
+        for front in fronts {
+            if selected.count + front.count <= n {
+                selected.append(contentsOf: front)
+                if selected.count == n { return selected }
+            } else {
+                lastFront = front
+                break
+            }
+        }
+
+        let (niche, distance) = associate(points, selected + lastFront)
+        let base = selected.count  // the last front's associations follow the selected members'
+        var nicheCount = [Int](repeating: 0, count: directionCount)
+        for i in 0..<base { nicheCount[niche[i]] += 1 }
+
+        // Members of the last front grouped by the reference line they are closest to:
+        // line j's candidates are pool[start[j] ..< end[j]]; a pick swaps itself out of range.
+        var start = [Int](repeating: 0, count: directionCount + 1)
+        for offset in lastFront.indices { start[niche[base + offset] + 1] += 1 }
+        for j in 0..<directionCount { start[j + 1] += start[j] }
+        var end = Array(start.dropLast())
+        var pool = [Int](repeating: 0, count: lastFront.count)  // offsets into lastFront
+        for offset in lastFront.indices {
+            let j = niche[base + offset]
+            pool[end[j]] = offset
+            end[j] += 1
+        }
+        var active = (0..<directionCount).filter { end[$0] > start[$0] }
+        var emptiest: [Int] = []
+
+        // The paper serves one random line among the least-served ones at a time; serving all
+        // of them in a random order, then looking again, draws from the same distribution and
+        // scans the lines once per round instead of once per pick.
+        while selected.count < n {
+            var least = Int.max
+            emptiest.removeAll(keepingCapacity: true)
+            for j in active {
+                if nicheCount[j] < least {
+                    least = nicheCount[j]
+                    emptiest.removeAll(keepingCapacity: true)
+                }
+                if nicheCount[j] == least { emptiest.append(j) }
+            }
+            rng.shuffle(&emptiest)
+            for j in emptiest.prefix(n - selected.count) {
+                let pick: Int
+                if nicheCount[j] == 0 {
+                    // A line nobody serves yet gets the member closest to it.
+                    var best = start[j]
+                    for k in start[j]..<end[j] where distance[base + pool[k]] < distance[base + pool[best]] { best = k }
+                    pick = best
+                } else {
+                    pick = start[j] + rng.nextInt(below: end[j] - start[j])
+                }
+                end[j] -= 1
+                pool.swapAt(pick, end[j])
+                selected.append(lastFront[pool[end[j]]])
+                nicheCount[j] += 1
+            }
+            active.removeAll { end[$0] == start[$0] }
+        }
+        return selected
+    }
+
+    /// For each member, the reference line nearest to its normalized objectives and the
+    /// perpendicular distance to it.
+    ///
+    /// With unit directions, d² = |p|² − (p·w)². p ≥ 0 (the ideal point is the minimum over
+    /// these very points) and w ≥ 0, so the nearest line is the one with the largest
+    /// projection: one dot product per line. Members go four at a time, so that each
+    /// direction component is loaded once for four dot products.
+    private func associate(_ points: UnsafeBufferPointer<Double>, _ members: [Int]) -> (niche: [Int], distance: [Double]) {
+        let m = dimension
+        let h = directionCount
+        let ideal = normalization.ideal
+        let scale = normalization.scale
+        var niche = [Int](repeating: 0, count: members.count)
+        var distance = [Double](repeating: 0, count: members.count)
+        // The normalized objectives of the four members in flight, member after member.
+        var block = [Double](repeating: 0, count: 4 * m)
+        unitDirections.withUnsafeBufferPointer { w in
+            block.withUnsafeMutableBufferPointer { p in
+                var r = 0
+                while r < members.count {
+                    let used = min(4, members.count - r)
+                    for lane in 0..<4 {
+                        // Spare lanes repeat the last member; their results are dropped.
+                        let i = members[r + min(lane, used - 1)]
+                        for k in 0..<m { p[lane &* m &+ k] = (points[i &* m &+ k] - ideal[k]) * scale[k] }
+                    }
+                    var best = (0, 0, 0, 0)
+                    var top = (-Double.infinity, -Double.infinity, -Double.infinity, -Double.infinity)
+                    for j in 0..<h {
+                        let base = j &* m
+                        var d = (0.0, 0.0, 0.0, 0.0)
+                        for k in 0..<m {
+                            let wk = w[base &+ k]
+                            d.0 += p[k] * wk
+                            d.1 += p[m &+ k] * wk
+                            d.2 += p[2 &* m &+ k] * wk
+                            d.3 += p[3 &* m &+ k] * wk
+                        }
+                        if d.0 > top.0 { top.0 = d.0; best.0 = j }
+                        if d.1 > top.1 { top.1 = d.1; best.1 = j }
+                        if d.2 > top.2 { top.2 = d.2; best.2 = j }
+                        if d.3 > top.3 { top.3 = d.3; best.3 = j }
+                    }
+                    for (lane, (j, projection)) in [(best.0, top.0), (best.1, top.1), (best.2, top.2), (best.3, top.3)]
+                        .prefix(used).enumerated() {
+                        var norm2 = 0.0
+                        for k in 0..<m { norm2 += p[lane &* m &+ k] * p[lane &* m &+ k] }
+                        niche[r + lane] = j
+                        distance[r + lane] = max(0, norm2 - projection * projection).squareRoot()
+                    }
+                    r += used
+                }
+            }
+        }
+        return (niche, distance)
+    }
+}
