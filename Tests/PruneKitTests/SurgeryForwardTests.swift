@@ -4,8 +4,8 @@ import Testing
 /// Surgery proven with the forward pass: what it removes carries nothing, what it keeps still runs.
 @Suite struct SurgeryForwardTests {
     func input(seed: UInt64, size: Int = 32) -> Tensor {
-        var rng = SplitMix64(seed: seed)
-        return Tensor(shape: [1, 3, size, size], floats: (0..<(3 * size * size)).map { _ in 2 * rng.nextUnit() - 1 })
+        var rng = Xoshiro256StarStar(seed: seed)
+        return Tensor(shape: [1, 3, size, size], floats: (0..<(3 * size * size)).map { _ in Float(2 * rng.nextDouble() - 1) })
     }
 
     func logits(_ g: Graph, _ x: Tensor) throws -> [Float] {

@@ -6,14 +6,14 @@ import Foundation
 /// Weight names follow PyTorch's state_dict (`features.0.weight`, `bn.running_mean`).
 public struct GraphBuilder {
     public private(set) var graph: Graph
-    private var rng: SplitMix64
+    private var rng: Xoshiro256StarStar
     private var shapes: [String: [Int]] = [:]
     private var counter = 0
 
     public init(name: String, seed: UInt64) {
         graph = Graph(name: name)
         graph.model.opsets = [Opset(domain: "", version: 17)]
-        rng = SplitMix64(seed: seed)
+        rng = Xoshiro256StarStar(seed: seed)
     }
 
     /// Shape of a value built so far.
@@ -26,7 +26,7 @@ public struct GraphBuilder {
 
     private mutating func uniform(_ shape: [Int], bound: Float, center: Float = 0) -> Tensor {
         let n = shape.reduce(1, *)
-        return Tensor(shape: shape, floats: (0..<n).map { _ in center + bound * (2 * rng.nextUnit() - 1) })
+        return Tensor(shape: shape, floats: (0..<n).map { _ in center + bound * Float(2 * rng.nextDouble() - 1) })
     }
 
     /// Adds a node whose output shape the caller states (for ops the builder has no helper for).
@@ -123,19 +123,4 @@ public struct GraphBuilder {
         return node("Gemm", [x, w, b], outputShape: [s[0], out],
                     attributes: [Attribute("alpha", .float(1)), Attribute("beta", .float(1)), Attribute("transB", .int(1))], name: name)
     }
-}
-
-/// A small, fast, seedable generator (Steele, Lea & Flood's SplitMix64) for reproducible weights.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1).
-    public mutating func nextUnit() -> Float { Float(next() >> 40) / Float(1 << 24) }
 }
