@@ -14,6 +14,8 @@ public final class PruneService: Sendable {
         public var retention: TimeInterval = 7 * 24 * 3600
         /// When set, `/jobs` routes need `Authorization: Bearer <token>`.
         public var token: String?
+        /// Seconds to pause at every job stage: fault injection for tests (`PRUNED_DEBUG_STAGE_DELAY_MS`).
+        public var debugStageDelay: Double?
         public init(dataDirectory: URL) { self.dataDirectory = dataDirectory }
     }
 
@@ -32,7 +34,8 @@ public final class PruneService: Sendable {
         self.configuration = configuration
         self.logger = logger
         store = try JobStore(dataDirectory: configuration.dataDirectory, logger: logger)
-        pool = WorkerPool(store: store, workers: configuration.workers, events: events, logger: logger)
+        pool = WorkerPool(store: store, workers: configuration.workers, events: events,
+                          debugStageDelay: configuration.debugStageDelay, logger: logger)
     }
 
     /// Recovers the store, starts the workers and retention; `/readyz` turns ready after.

@@ -21,11 +21,13 @@ public final class WorkerPool: Sendable {
         var alive = 0
     }
     private let state = Mutex(State())
-    /// Fault injection for the crash-recovery tests: a pause at every stage of every job, so
-    /// that a test can kill the process while a job is surely running. Never set in production.
-    private let debugStageDelay = ProcessInfo.processInfo.environment["PRUNED_DEBUG_STAGE_DELAY_MS"].flatMap { Double($0) }.map { $0 / 1000 }
+    /// Fault injection for tests: a pause at every stage of every job, so that a test can kill
+    /// the process or cancel the job while it is surely running. Never set in production.
+    private let debugStageDelay: Double?
 
-    public init(store: JobStore, workers: Int, events: JobEvents, logger: Logger = Logger(label: "pruned.workers")) {
+    public init(store: JobStore, workers: Int, events: JobEvents, debugStageDelay: Double? = nil,
+                logger: Logger = Logger(label: "pruned.workers")) {
+        self.debugStageDelay = debugStageDelay
         self.store = store
         self.workerCount = max(1, workers)
         self.events = events
@@ -130,7 +132,10 @@ public final class WorkerPool: Sendable {
                 options: .init(rate: job.config.rate, format: formats),
                 hooks: .init(
                     progress: { [self] stage, fraction in
-                        if let pause = self.debugStageDelay { Thread.sleep(forTimeInterval: pause) }
+                        if let pause = self.debugStageDelay {
+                            // In slices, so that a cancellation still lands within the pause.
+                            for _ in 0..<Int(pause / 0.01) where !self.isStopping(id) { Thread.sleep(forTimeInterval: 0.01) }
+                        }
                         // Pruning is 90% of the job; bundling the result the rest.
                         self.advance(id, stage: stage, progress: 0.9 * fraction, started: started)
                     },

@@ -86,6 +86,7 @@ struct ServeCommand: AsyncParsableCommand {
         config.maxUploadBytes = s.maxUploadBytes
         config.retention = s.retentionHours * 3600
         config.token = s.token
+        config.debugStageDelay = ProcessInfo.processInfo.environment["PRUNED_DEBUG_STAGE_DELAY_MS"].flatMap(Double.init).map { $0 / 1000 }
         let service = try PruneService(configuration: config, logger: logger)
 
         var http = HTTPServer.Configuration()

@@ -217,3 +217,30 @@ func untar(_ tar: [UInt8]) -> [(String, [UInt8])] {
         #expect(spec == routes)
     }
 }
+
+@Suite(.serialized) struct CancellationTests {
+    @Test func deleteStopsARunningJobWithinASecond() async throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var config = PruneService.Configuration(dataDirectory: dir)
+        config.debugStageDelay = 2  // every stage pauses 2 s: the job is surely running when DELETE comes
+        let service = try PruneService(configuration: config)
+        try service.start()
+        let (headers, body) = ServiceHarness.multipart([("model", "net.onnx", try exampleONNX())])
+        let head = HTTPRequestHead(method: .post, target: "/jobs", headers: headers, bodyLength: .fixed(Int64(body.count)))
+        let accepted = try await service.handle(HTTPRequest(head: head, body: HTTPRequestBody(bytes: body)))
+        guard case let .bytes(b) = accepted.body, let id = (try JSONSerialization.jsonObject(with: Data(b)) as? [String: Any])?["id"] as? String else {
+            Issue.record("no job id"); return
+        }
+        for _ in 0..<500 where service.store.job(id)?.status != .running { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(service.store.job(id)?.status == .running)
+        let clock = ContinuousClock()
+        let start = clock.now
+        let response = try await service.handle(HTTPRequest(head: HTTPRequestHead(method: .delete, target: "/jobs/\(id)"), body: HTTPRequestBody(bytes: [])))
+        #expect(response.status == .ok)
+        #expect(clock.now - start < .seconds(1))
+        #expect(service.store.job(id)?.status == .cancelled)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: service.store.artifacts(of: id).path).isEmpty)
+        await service.drain(deadline: .seconds(2))
+    }
+}

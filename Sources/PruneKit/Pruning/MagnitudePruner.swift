@@ -17,14 +17,17 @@ public struct MagnitudePruner: Sendable {
         public var seconds: [String: Double]
     }
 
-    public func prune(_ original: Graph, task: String, source: String) throws -> Result {
+    /// `checkpoint` runs between stages; a throw (cancellation) ends the run there.
+    public func prune(_ original: Graph, task: String, source: String, checkpoint: () throws -> Void = {}) throws -> Result {
         var clock = StageClock()
         let graph = original.constantsAsInitializers()
         let shapes = ShapeInference(graph: graph, inputShapes: inputShapes)
         let groups = ChannelGroups.analyze(graph, shapes: shapes)
         clock.lap("analyze")
+        try checkpoint()
         let removal = RateSelection.lowestScores(groups, scores: MagnitudeCriterion.l1(groups, graph: graph), rate: rate)
         clock.lap("select")
+        try checkpoint()
         let pruned = try graph.removingChannels(removal, groups: groups)
         let after = ModelStats(graph: pruned, shapes: ShapeInference(graph: pruned, inputShapes: inputShapes))
         clock.lap("surgery")

@@ -71,7 +71,9 @@ public struct PruningPipeline: Sendable {
             clock.lap("load")
             try checkpoint("prune", model: index, of: models.count, step: 0.3)
             let pruner = MagnitudePruner(rate: options.rate, inputShapes: options.inputShapes)
-            let result = try pruner.prune(model.graph, task: model.task, source: url.lastPathComponent)
+            let result = try pruner.prune(model.graph, task: model.task, source: url.lastPathComponent) {
+                if hooks.isCancelled() { throw CancellationError() }
+            }
             var report = result.report
             try checkpoint("write", model: index, of: models.count, step: 0.6)
             clock.restart()
