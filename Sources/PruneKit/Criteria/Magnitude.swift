@@ -19,22 +19,27 @@ public enum MagnitudeCriterion {
         return scores
     }
 
-    /// Σ|x| over each slice of `t` along `axis`.
+    /// Σ|x| over each slice of `t` along `axis`. F32 weights are read in place, not copied.
     static func sliceL1Norms(_ t: Tensor, axis: Int) -> [Float] {
-        let values = t.floats()
         let dim = t.shape[axis]
         let inner = t.shape[(axis + 1)...].reduce(1, *)
         let outer = t.shape[..<axis].reduce(1, *)
         var norms = Array(repeating: Float(0), count: dim)
-        values.withUnsafeBufferPointer { v in
+        func accumulate(_ value: (Int) -> Float) {
             for o in 0..<outer {
                 for d in 0..<dim {
                     let base = (o * dim + d) * inner
                     var s: Float = 0
-                    for k in 0..<inner { s += abs(v[base + k]) }
+                    for k in 0..<inner { s += abs(value(base + k)) }
                     norms[d] += s
                 }
             }
+        }
+        if t.dtype == .f32 {
+            t.data.withUnsafeBytes { raw in accumulate { raw.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) } }
+        } else {
+            let v = t.floats()
+            v.withUnsafeBufferPointer { buffer in accumulate { buffer[$0] } }
         }
         return norms
     }
