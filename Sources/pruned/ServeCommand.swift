@@ -40,7 +40,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("retention-hours"), help: "Finished jobs are deleted this many hours after they finish. (PRUNED_RETENTION_HOURS, default 168)")
     var retentionHours: Double?
 
-    @Option(name: .customLong("grace-period"), help: "Seconds to finish requests in flight on SIGTERM. (default 10)")
+    @Option(name: .customLong("grace-period"), help: "Seconds to finish requests in flight on SIGTERM or SIGINT.")
     var gracePeriod: Double = 10
 
     /// Flag, then environment, then default.
