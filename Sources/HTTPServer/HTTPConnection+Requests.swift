@@ -74,6 +74,12 @@ extension HTTPConnection {
 
     /// Feeds buffered input to the parser for as long as the current exchange can take it.
     func processInput() {
+        // A response completed from inside the loop below (an immediate one) calls back here
+        // through `finishResponse`; the loop itself carries on, so pipelined requests do not
+        // nest one call per request.
+        guard !processingInput else { return }
+        processingInput = true
+        defer { processingInput = false }
         while case .open = phase {
             if let exchange {
                 if exchange.requestComplete || exchange.stopReading || !exchange.body.wantsMore { return }
@@ -101,6 +107,10 @@ extension HTTPConnection {
                 guard let exchange else { return }
                 exchange.requestComplete = true
                 exchange.body.finish(trailers: trailers)
+                if let response = exchange.immediateResponse {
+                    exchange.immediateResponse = nil
+                    beginResponse(response, for: exchange)
+                }
             }
         }
     }
@@ -150,7 +160,7 @@ extension HTTPConnection {
     func startExchange(_ parsed: HTTPRequestHead) {
         var head = parsed
         head.remoteAddress = remoteAddress
-        head.requestID = Self.makeRequestID()
+        head.requestID = context.requestIDs.next()
         headerStartedAt = nil
         lastBodyProgress = .now()
         exchangeCount += 1
@@ -165,6 +175,10 @@ extension HTTPConnection {
         self.exchange = exchange
 
         let request = HTTPRequest(head: head, body: body)
+        if let immediate = context.immediate, head.contentLength == 0, let response = immediate(request) {
+            exchange.immediateResponse = response
+            return
+        }
         let handler = context.handler
         var requestLogger = logger
         requestLogger[metadataKey: "request-id"] = "\(head.requestID)"
@@ -229,7 +243,7 @@ extension HTTPConnection {
             exchangeCount += 1
             var head = HTTPRequestHead(method: HTTPMethod("-"), target: "-")
             head.remoteAddress = remoteAddress
-            head.requestID = Self.makeRequestID()
+            head.requestID = context.requestIDs.next()
             exchange = Exchange(number: exchangeCount, head: head, body: HTTPRequestBody(bytes: []))
             self.exchange = exchange
         }
@@ -237,10 +251,5 @@ extension HTTPConnection {
         exchange.closeAfterResponse = true
         beginResponse(.error(error), for: exchange)
         updateInterest()
-    }
-
-    static func makeRequestID() -> String {
-        let hex = String(UInt64.random(in: .min ... .max), radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
     }
 }

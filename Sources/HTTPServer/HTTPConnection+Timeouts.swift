@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 
 extension HTTPConnection {
     /// Derives read interest and the timer deadline from the state; called after every change.
@@ -15,11 +16,9 @@ extension HTTPConnection {
             readSuspended = true
             readSource.suspend()
         }
-        let deadline = currentDeadline()?.at
-        if deadline != timerDeadline {
-            timerDeadline = deadline
-            timer?.schedule(deadline: deadline ?? .distantFuture, leeway: .milliseconds(10))
-        }
+        // No timer per connection: re-arming one on every request wakes libdispatch's manager
+        // thread each time. The server's sweep (`TimeoutSweep`) reads this instead.
+        publishedDeadline.store(currentDeadline()?.at.uptimeNanoseconds ?? .max, ordering: .relaxed)
     }
 
     func currentDeadline() -> (at: DispatchTime, kind: Deadline)? {
@@ -42,8 +41,8 @@ extension HTTPConnection {
         }
     }
 
-    func timerFired() {
-        timerDeadline = nil
+    /// Called by the sweep, on `queue`, once the published deadline has passed.
+    func deadlinePassed() {
         guard let (deadline, kind) = currentDeadline() else { return }
         guard DispatchTime.now() >= deadline else {
             updateInterest()

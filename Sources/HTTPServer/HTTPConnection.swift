@@ -1,5 +1,6 @@
 import Dispatch
 import Logging
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -39,8 +40,9 @@ final class HTTPConnection: @unchecked Sendable {
     var readSuspended = false
     var writeSource: DispatchSourceWrite?
     var writeResumed = false
-    var timer: DispatchSourceTimer?
-    var timerDeadline: DispatchTime?
+    /// The deadline `updateInterest` derived last, in uptime nanoseconds (`.max`: none), for
+    /// the server's timeout sweep to read from its own queue.
+    let publishedDeadline = Atomic<UInt64>(.max)
     var liveFDSources = 0
 
     var parser: HTTPRequestParser
@@ -51,6 +53,8 @@ final class HTTPConnection: @unchecked Sendable {
 
     var exchange: Exchange?
     var exchangeCount: UInt64 = 0
+    /// `processInput` is on the stack: a response finished inside it must not re-enter it.
+    var processingInput = false
     var draining = false
     /// Start of the current request's header section (first byte seen, or the accept).
     var headerStartedAt: DispatchTime?
@@ -86,10 +90,6 @@ final class HTTPConnection: @unchecked Sendable {
             read.setCancelHandler { @Sendable [self] in fdSourceCancelled() }
             readSource = read
             liveFDSources += 1
-            let timer = DispatchSource.makeTimerSource(queue: queue)
-            timer.setEventHandler { @Sendable [self] in timerFired() }
-            self.timer = timer
-            timer.resume()
             headerStartedAt = nil
             idleSince = .now()
             read.resume()
@@ -138,7 +138,7 @@ final class HTTPConnection: @unchecked Sendable {
             for waiter in waiters { waiter.resume(throwing: HTTPConnectionClosedError()) }
         }
         producer = .none
-        timer?.cancel()
+        publishedDeadline.store(.max, ordering: .relaxed)
         // A suspended source never delivers its cancellation: resume before cancelling.
         if let readSource {
             if readSuspended {
@@ -178,7 +178,7 @@ final class HTTPConnection: @unchecked Sendable {
         exchange.reported = true
         callback(
             HTTPAccessRecord(
-                requestID: exchange.head.requestID, method: exchange.head.method, target: exchange.head.target,
+                requestID: exchange.head.requestID, method: exchange.head.method, target: exchange.head.target, path: exchange.head.path,
                 remoteAddress: remoteAddress, status: exchange.status, bytesReceived: exchange.bytesReceived,
                 bytesSent: exchange.bytesSent, duration: ContinuousClock.now - exchange.startedAt, completed: completed))
     }
@@ -191,6 +191,8 @@ final class Exchange {
     let body: HTTPRequestBody
     let startedAt = ContinuousClock.now
     var task: Task<Void, Never>?
+    /// The immediate handler's answer, sent once the parser has seen the end of the request.
+    var immediateResponse: HTTPResponse?
     var streamTask: Task<Void, Never>?
     /// The parser has seen the end of the request.
     var requestComplete = false

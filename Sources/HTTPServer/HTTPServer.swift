@@ -22,13 +22,20 @@ import Musl
 /// ```
 public final class HTTPServer: Sendable {
     public typealias Handler = @Sendable (HTTPRequest) async throws -> HTTPResponse
+    /// Answers a request at once, on the connection's own queue, or returns nil to pass it to
+    /// the `Handler`. See `init(configuration:immediate:handler:)`.
+    public typealias ImmediateHandler = @Sendable (HTTPRequest) -> HTTPResponse?
 
     let context: ServerContext
     private let listener = Mutex<Listener?>(nil)
     private let boundPort = Mutex<Int?>(nil)
 
-    public init(configuration: Configuration = Configuration(), handler: @escaping Handler) {
-        context = ServerContext(configuration: configuration, handler: handler)
+    /// `immediate`, when given, is tried first for every request without content, right where
+    /// the request was parsed: no task is started and no thread woken, which is most of the
+    /// cost of a small request. It must return promptly and never block (no file or network
+    /// I/O, no lock held for long); whatever needs that returns nil and goes to `handler`.
+    public init(configuration: Configuration = Configuration(), immediate: ImmediateHandler? = nil, handler: @escaping Handler) {
+        context = ServerContext(configuration: configuration, immediate: immediate, handler: handler)
     }
 
     /// Binds, listens and starts accepting. Returns the bound port (useful with port 0).
@@ -45,6 +52,7 @@ public final class HTTPServer: Sendable {
         }
         boundPort.withLock { $0 = port }
         context.setAccepting(true)
+        context.sweep.start(context: context)
         listener.start()
         config.logger.info("listening", metadata: ["host": "\(config.host)", "port": "\(port)"])
         return port
@@ -83,6 +91,7 @@ public final class HTTPServer: Sendable {
         while (context.connectionCount > 0 || (listener.map { !$0.isClosed } ?? false)) && clock.now < last {
             try? await Task.sleep(for: .milliseconds(5))
         }
+        context.sweep.stop()
     }
 }
 
@@ -90,6 +99,7 @@ public final class HTTPServer: Sendable {
 final class ServerContext: Sendable {
     let configuration: HTTPServer.Configuration
     let handler: HTTPServer.Handler
+    let immediate: HTTPServer.ImmediateHandler?
     /// Connection queues target this queue; none of their work ever blocks on a socket.
     let ioQueue = DispatchQueue(label: "pruned.http.io", qos: .userInitiated, attributes: .concurrent)
 
@@ -101,10 +111,21 @@ final class ServerContext: Sendable {
         var accepting = false
     }
     private let registry = Mutex(Registry())
+    let sweep: TimeoutSweep
+    let requestIDs = RequestIDs()
 
-    init(configuration: HTTPServer.Configuration, handler: @escaping HTTPServer.Handler) {
+    init(configuration: HTTPServer.Configuration, immediate: HTTPServer.ImmediateHandler?, handler: @escaping HTTPServer.Handler) {
         self.configuration = configuration
+        self.immediate = immediate
         self.handler = handler
+        sweep = TimeoutSweep(timeouts: configuration.timeouts)
+    }
+
+    /// Connections whose published deadline is at or before `now` (uptime nanoseconds).
+    func connections(dueBy now: UInt64) -> [HTTPConnection] {
+        registry.withLock { r in
+            r.connections.values.filter { $0.publishedDeadline.load(ordering: .relaxed) <= now }
+        }
     }
 
     var connectionCount: Int { registry.withLock { $0.connections.count } }
