@@ -57,7 +57,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "PruneServiceTests", dependencies: ["PruneService", "PruneKit", "HTTPServer", "CZlib"]),
+        .testTarget(name: "PruneServiceTests", dependencies: ["PruneService", "PruneKit", "HTTPServer", "CZlib", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "HTTPServerTests",
             dependencies: ["HTTPServer", "CZlib", .product(name: "Logging", package: "swift-log")]
