@@ -48,10 +48,13 @@ let package = Package(
         // System libraries: zlib (gzip responses) and OpenSSL's libcrypto (SHA-256 ETags).
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        // epoll(7) from libc: a header, nothing to link.
+        .systemLibrary(name: "CEpoll"),
         // Minimal HTTP/1.1 server on POSIX sockets and Dispatch; never imports PruneKit.
         .target(
             name: "HTTPServer",
             dependencies: [
+                "CEpoll",
                 "CZlib",
                 "COpenSSL",
                 .product(name: "Logging", package: "swift-log"),

@@ -7,10 +7,9 @@ import Musl
 #endif
 
 extension HTTPConnection {
-    /// Reads until the socket has nothing more (EAGAIN) or the exchange wants no more input.
-    /// Reading to EAGAIN is not an optimisation: libdispatch's epoll backend can drop the
-    /// notification of a reset that arrives while a handler runs, and only a read that
-    /// reaches EAGAIN guarantees another event (or reports the reset itself).
+    /// Reads while the socket has input and the exchange wants it. The poller's registration is
+    /// level-triggered, so stopping early (after a short read, or to let other connections
+    /// have the queue) loses nothing: whatever is left, a reset included, is reported again.
     func readable() {
         switch phase {
         case .closed:
@@ -24,12 +23,9 @@ extension HTTPConnection {
         if scratch.isEmpty { scratch = [UInt8](repeating: 0, count: 64 * 1024) }
         var reads = 0
         while case .open = phase, wantsInput {
-            // Yield the queue now and then to a fast sender, and keep reading right after.
+            // Yield the queue now and then to a fast sender; the poller comes back to it.
             reads += 1
-            if reads > 16 {
-                queue.async { @Sendable [self] in readable() }
-                break
-            }
+            if reads > 16 { break }
             let n: Int?
             do {
                 n = try scratch.withUnsafeMutableBytes { raw in
@@ -57,6 +53,8 @@ extension HTTPConnection {
             input.append(contentsOf: scratch[0..<n])
             if exchange == nil && headerStartedAt == nil { headerStartedAt = .now() }
             processInput()
+            // A short read emptied the socket: asking again would only return EAGAIN.
+            if n < scratch.count { break }
         }
         updateInterest()
     }

@@ -4,17 +4,13 @@ import Synchronization
 extension HTTPConnection {
     /// Derives read interest and the timer deadline from the state; called after every change.
     func updateInterest() {
-        guard let readSource else { return }
+        guard registered else { return }
         if case .closed = phase { return }
         let wantRead = wantsInput
-        if wantRead && readSuspended {
-            readSuspended = false
-            readSource.resume()
-            // Whatever arrived while suspended may not raise a new event (see `readable`).
-            queue.async { @Sendable [self] in readable() }
-        } else if !wantRead && !readSuspended {
-            readSuspended = true
-            readSource.suspend()
+        if wantRead != readInterest {
+            // Level-triggered: input that arrived meanwhile is reported once interest is back.
+            readInterest = wantRead
+            poller.modify(self, read: readInterest, write: writeInterest)
         }
         // No timer per connection: re-arming one on every request wakes libdispatch's manager
         // thread each time. The server's sweep (`TimeoutSweep`) reads this instead.
@@ -28,9 +24,9 @@ extension HTTPConnection {
         case .lingering(let until):
             return (until, .linger)
         case .open:
-            if writeResumed { return (lastWriteProgress + timeouts.write.dispatchInterval, .write) }
+            if writeInterest { return (lastWriteProgress + timeouts.write.dispatchInterval, .write) }
             if let exchange {
-                let waitingForBody = !exchange.requestComplete && !exchange.stopReading && !readSuspended
+                let waitingForBody = !exchange.requestComplete && !exchange.stopReading && readInterest
                     && !exchange.continuePending
                 return waitingForBody ? (lastBodyProgress + timeouts.body.dispatchInterval, .body) : nil
             }

@@ -9,8 +9,9 @@ import Musl
 
 /// A minimal HTTP/1.1 server on POSIX sockets and Dispatch.
 ///
-/// Every socket is non-blocking and driven by Dispatch sources on a serial queue per
-/// connection, so no thread ever blocks on a socket; handlers run as Swift tasks.
+/// Every socket is non-blocking. Connections are spread over a few epoll sets
+/// (`ConnectionPoller`), each driven by a Dispatch source on a serial queue, so no thread ever
+/// blocks on a socket; handlers run as Swift tasks.
 ///
 /// ```swift
 /// let server = HTTPServer(configuration: config) { request in
@@ -45,6 +46,12 @@ public final class HTTPServer: Sendable {
         signal(SIGPIPE, SIG_IGN)
         let config = context.configuration
         let (fd, port) = try Socket.listen(host: config.host, port: config.port, backlog: config.backlog)
+        do {
+            try context.startPollers()
+        } catch {
+            _ = close(fd)
+            throw error
+        }
         let listener = Listener(fd: fd, context: context)
         self.listener.withLock { current in
             precondition(current == nil && boundPort.withLock({ $0 }) == nil, "HTTPServer.start() called twice")
@@ -92,6 +99,7 @@ public final class HTTPServer: Sendable {
             try? await Task.sleep(for: .milliseconds(5))
         }
         context.sweep.stop()
+        context.stopPollers()
     }
 }
 
@@ -100,10 +108,11 @@ final class ServerContext: Sendable {
     let configuration: HTTPServer.Configuration
     let handler: HTTPServer.Handler
     let immediate: HTTPServer.ImmediateHandler?
-    /// Connection queues target this queue; none of their work ever blocks on a socket.
+    /// Poller queues target this queue; none of their work ever blocks on a socket.
     let ioQueue = DispatchQueue(label: "pruned.http.io", qos: .userInitiated, attributes: .concurrent)
 
     private struct Registry {
+        var pollers: [ConnectionPoller] = []
         var connections: [UInt64: HTTPConnection] = [:]
         var serving = 0
         var refusing = 0
@@ -130,6 +139,27 @@ final class ServerContext: Sendable {
 
     var connectionCount: Int { registry.withLock { $0.connections.count } }
 
+    /// One poller per processor (at most 8): each one's connections are served on one thread
+    /// at a time, like an event loop.
+    func startPollers() throws(SystemError) {
+        let count = max(1, min(8, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
+        var made: [ConnectionPoller] = []
+        for i in 0..<count {
+            made.append(try ConnectionPoller(label: "pruned.http.poller.\(i)", target: ioQueue))
+        }
+        registry.withLock { $0.pollers = made }
+    }
+
+    /// After the last connection closed: closes the epoll descriptors.
+    func stopPollers() {
+        for poller in registry.withLock({ r -> [ConnectionPoller] in
+            defer { r.pollers = [] }
+            return r.pollers
+        }) {
+            poller.stop()
+        }
+    }
+
     func openConnections() -> [HTTPConnection] { registry.withLock { Array($0.connections.values) } }
 
     func setAccepting(_ accepting: Bool) { registry.withLock { $0.accepting = accepting } }
@@ -144,24 +174,25 @@ final class ServerContext: Sendable {
         // Refusing costs a descriptor for up to the linger time; cap that too.
         let maxRefusing = max(16, maxConnections / 8)
         let connection: HTTPConnection? = registry.withLock { r in
-            guard r.accepting else { return nil }
+            guard r.accepting, !r.pollers.isEmpty else { return nil }
             let refuse = r.serving >= maxConnections
             if refuse && r.refusing >= maxRefusing { return nil }
             r.nextID += 1
-            let c = HTTPConnection(id: r.nextID, fd: fd, remoteAddress: remote, refuse: refuse, context: self)
+            let poller = r.pollers[Int(r.nextID % UInt64(r.pollers.count))]
+            let c = HTTPConnection(id: r.nextID, fd: fd, remoteAddress: remote, refuse: refuse, context: self, poller: poller)
             r.connections[c.id] = c
             if refuse { r.refusing += 1 } else { r.serving += 1 }
             return c
         }
         guard let connection else {
-            // No dispatch source was ever registered for it, so closing here is safe.
+            // It was never in an epoll set, so closing here is safe.
             _ = close(fd)
             return
         }
         connection.start()
     }
 
-    /// Called from the connection's last cancel handler, after its descriptor is closed.
+    /// Called on the connection's queue once its descriptor is closed.
     func connectionClosed(_ connection: HTTPConnection) {
         registry.withLock { r in
             guard r.connections.removeValue(forKey: connection.id) != nil else { return }
