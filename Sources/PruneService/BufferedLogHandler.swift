@@ -36,20 +36,8 @@ public struct BufferedLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var pretty = prettyMetadata
-        let provided = metadataProvider?.get() ?? [:]
-        let explicit = event.metadata ?? [:]
-        if !provided.isEmpty || !explicit.isEmpty || event.error != nil {
-            var all = metadata
-            all.merge(provided) { _, new in new }
-            all.merge(explicit) { _, new in new }
-            if let error = event.error {
-                all["error.message"] = "\(error)"
-                all["error.type"] = "\(String(reflecting: type(of: error)))"
-            }
-            pretty = Self.prettify(all)
-        }
         var line = sink.timestamp()
+        line.reserveCapacity(256)
         line += " "
         line += event.level.rawValue
         if !label.isEmpty {
@@ -57,9 +45,25 @@ public struct BufferedLogHandler: LogHandler {
             line += label
         }
         line += ":"
-        if let pretty {
-            line += " "
-            line += pretty
+        let provided = metadataProvider?.get() ?? [:]
+        let explicit = event.metadata ?? [:]
+        if provided.isEmpty && event.error == nil && (metadata.isEmpty || explicit.isEmpty) {
+            // One source of metadata (the common case): no merged copy.
+            if !explicit.isEmpty {
+                Self.append(explicit, to: &line)
+            } else if let prettyMetadata {
+                line += " "
+                line += prettyMetadata
+            }
+        } else {
+            var all = metadata
+            all.merge(provided) { _, new in new }
+            all.merge(explicit) { _, new in new }
+            if let error = event.error {
+                all["error.message"] = "\(error)"
+                all["error.type"] = "\(String(reflecting: type(of: error)))"
+            }
+            Self.append(all, to: &line)
         }
         line += " ["
         line += event.source
@@ -69,8 +73,21 @@ public struct BufferedLogHandler: LogHandler {
         sink.append(line, urgent: event.level >= .warning)
     }
 
+    /// ` key=value` for each entry, keys sorted, as StreamLogHandler writes them.
+    static func append(_ metadata: Logger.Metadata, to line: inout String) {
+        for (key, value) in metadata.sorted(by: { $0.key < $1.key }) {
+            line += " "
+            line += key
+            line += "="
+            if case .string(let text) = value { line += text } else { line += value.description }
+        }
+    }
+
     static func prettify(_ metadata: Logger.Metadata) -> String? {
-        metadata.isEmpty ? nil : metadata.sorted { $0.key < $1.key }.map { "\($0)=\($1)" }.joined(separator: " ")
+        guard !metadata.isEmpty else { return nil }
+        var out = ""
+        append(metadata, to: &out)
+        return String(out.dropFirst())
     }
 }
 

@@ -53,10 +53,12 @@ public enum Route: String, CaseIterable, Sendable {
                     guard part.elementsEqual(text.utf8) else { continue candidates }
                 case .parameter(let name):
                     guard !part.isEmpty else { continue candidates }
-                    if decodingParameters {
+                    if !part.contains(UInt8(ascii: "%")) {
+                        if decodingParameters { found[name] = String(Substring(part)) }
+                    } else if decodingParameters {
                         guard let decoded = HTTPRequestHead.percentDecoded(Substring(part)) else { continue candidates }
                         found[name] = decoded
-                    } else if part.contains(UInt8(ascii: "%")) {
+                    } else {
                         guard HTTPRequestHead.percentDecoded(Substring(part)) != nil else { continue candidates }
                     }
                 }
