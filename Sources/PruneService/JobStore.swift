@@ -17,6 +17,10 @@ import Synchronization
 public final class JobStore: Sendable {
     public let dataDirectory: URL
     private let jobs = Mutex<[String: Entry]>([:])
+    /// Each job's JSON again, behind a lock of its own: `update` holds `jobs` while it writes
+    /// and fsyncs job.json, and `jobJSON` serves requests on the HTTP server's own queues,
+    /// which must never wait on a disk. Set under `jobs`, so changes land in order.
+    private let published = Mutex<[String: [UInt8]]>([:])
     private let logger: Logger
 
     public var jobsDirectory: URL { dataDirectory.appendingPathComponent("jobs") }
@@ -96,7 +100,10 @@ public final class JobStore: Sendable {
             }
             loaded[job.id] = Entry(job: job, json: json)
         }
-        jobs.withLock { $0 = loaded }
+        jobs.withLock { all in
+            all = loaded
+            published.withLock { $0 = loaded.mapValues(\.json) }
+        }
         r.loaded = loaded.count
         return r
     }
@@ -114,13 +121,17 @@ public final class JobStore: Sendable {
         let json = Array(try JSONEncoder.service.encode(job))
         try DurableFile.write(Data(json), to: upload.appendingPathComponent("job.json"))
         try DurableFile.move(upload, to: directory(of: job.id))
-        jobs.withLock { $0[job.id] = Entry(job: job, json: json) }
+        jobs.withLock { all in
+            all[job.id] = Entry(job: job, json: json)
+            published.withLock { $0[job.id] = json }
+        }
     }
 
     public func job(_ id: String) -> Job? { jobs.withLock { $0[id]?.job } }
 
     /// The job's JSON, exactly as `JSONEncoder.service` encodes it, without encoding it again.
-    public func jobJSON(_ id: String) -> [UInt8]? { jobs.withLock { $0[id]?.json } }
+    /// Never waits for a write in progress (it returns the state before it).
+    public func jobJSON(_ id: String) -> [UInt8]? { published.withLock { $0[id] } }
 
     /// Applies `change` and writes the result durably; nil when there is no such job.
     @discardableResult
@@ -131,6 +142,7 @@ public final class JobStore: Sendable {
             change(&job)
             let json = try persist(job)
             all[id] = Entry(job: job, json: json)
+            published.withLock { $0[id] = json }
             return job
         }
     }
@@ -174,7 +186,11 @@ public final class JobStore: Sendable {
 
     /// Removes a job and its files: renamed away first so that it vanishes at once.
     public func delete(_ id: String) throws {
-        guard jobs.withLock({ $0.removeValue(forKey: id) }) != nil else { return }
+        let removed = jobs.withLock { all -> Bool in
+            published.withLock { _ = $0.removeValue(forKey: id) }
+            return all.removeValue(forKey: id) != nil
+        }
+        guard removed else { return }
         let trash = uploadsDirectory.appendingPathComponent("deleted-\(id)")
         try DurableFile.move(directory(of: id), to: trash)
         try? FileManager.default.removeItem(at: trash)
