@@ -48,16 +48,19 @@ let package = Package(
         // System libraries: zlib (gzip responses) and OpenSSL's libcrypto (SHA-256 ETags).
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        // epoll(7) from libc: a header, nothing to link.
+        .systemLibrary(name: "CEpoll"),
         // Minimal HTTP/1.1 server on POSIX sockets and Dispatch; never imports PruneKit.
         .target(
             name: "HTTPServer",
             dependencies: [
+                "CEpoll",
                 "CZlib",
                 "COpenSSL",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "PruneServiceTests", dependencies: ["PruneService", "PruneKit", "HTTPServer", "CZlib"]),
+        .testTarget(name: "PruneServiceTests", dependencies: ["PruneService", "PruneKit", "HTTPServer", "CZlib", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "HTTPServerTests",
             dependencies: ["HTTPServer", "CZlib", .product(name: "Logging", package: "swift-log")]

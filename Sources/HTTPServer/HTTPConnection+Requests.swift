@@ -7,10 +7,9 @@ import Musl
 #endif
 
 extension HTTPConnection {
-    /// Reads until the socket has nothing more (EAGAIN) or the exchange wants no more input.
-    /// Reading to EAGAIN is not an optimisation: libdispatch's epoll backend can drop the
-    /// notification of a reset that arrives while a handler runs, and only a read that
-    /// reaches EAGAIN guarantees another event (or reports the reset itself).
+    /// Reads while the socket has input and the exchange wants it. The poller's registration is
+    /// level-triggered, so stopping early (after a short read, or to let other connections
+    /// have the queue) loses nothing: whatever is left, a reset included, is reported again.
     func readable() {
         switch phase {
         case .closed:
@@ -24,12 +23,9 @@ extension HTTPConnection {
         if scratch.isEmpty { scratch = [UInt8](repeating: 0, count: 64 * 1024) }
         var reads = 0
         while case .open = phase, wantsInput {
-            // Yield the queue now and then to a fast sender, and keep reading right after.
+            // Yield the queue now and then to a fast sender; the poller comes back to it.
             reads += 1
-            if reads > 16 {
-                queue.async { @Sendable [self] in readable() }
-                break
-            }
+            if reads > 16 { break }
             let n: Int?
             do {
                 n = try scratch.withUnsafeMutableBytes { raw in
@@ -57,6 +53,8 @@ extension HTTPConnection {
             input.append(contentsOf: scratch[0..<n])
             if exchange == nil && headerStartedAt == nil { headerStartedAt = .now() }
             processInput()
+            // A short read emptied the socket: asking again would only return EAGAIN.
+            if n < scratch.count { break }
         }
         updateInterest()
     }
@@ -74,6 +72,12 @@ extension HTTPConnection {
 
     /// Feeds buffered input to the parser for as long as the current exchange can take it.
     func processInput() {
+        // A response completed from inside the loop below (an immediate one) calls back here
+        // through `finishResponse`; the loop itself carries on, so pipelined requests do not
+        // nest one call per request.
+        guard !processingInput else { return }
+        processingInput = true
+        defer { processingInput = false }
         while case .open = phase {
             if let exchange {
                 if exchange.requestComplete || exchange.stopReading || !exchange.body.wantsMore { return }
@@ -101,6 +105,10 @@ extension HTTPConnection {
                 guard let exchange else { return }
                 exchange.requestComplete = true
                 exchange.body.finish(trailers: trailers)
+                if let response = exchange.immediateResponse {
+                    exchange.immediateResponse = nil
+                    beginResponse(response, for: exchange)
+                }
             }
         }
     }
@@ -150,7 +158,7 @@ extension HTTPConnection {
     func startExchange(_ parsed: HTTPRequestHead) {
         var head = parsed
         head.remoteAddress = remoteAddress
-        head.requestID = Self.makeRequestID()
+        head.requestID = context.requestIDs.next()
         headerStartedAt = nil
         lastBodyProgress = .now()
         exchangeCount += 1
@@ -165,6 +173,10 @@ extension HTTPConnection {
         self.exchange = exchange
 
         let request = HTTPRequest(head: head, body: body)
+        if let immediate = context.immediate, head.contentLength == 0, let response = immediate(request) {
+            exchange.immediateResponse = response
+            return
+        }
         let handler = context.handler
         var requestLogger = logger
         requestLogger[metadataKey: "request-id"] = "\(head.requestID)"
@@ -229,7 +241,7 @@ extension HTTPConnection {
             exchangeCount += 1
             var head = HTTPRequestHead(method: HTTPMethod("-"), target: "-")
             head.remoteAddress = remoteAddress
-            head.requestID = Self.makeRequestID()
+            head.requestID = context.requestIDs.next()
             exchange = Exchange(number: exchangeCount, head: head, body: HTTPRequestBody(bytes: []))
             self.exchange = exchange
         }
@@ -237,10 +249,5 @@ extension HTTPConnection {
         exchange.closeAfterResponse = true
         beginResponse(.error(error), for: exchange)
         updateInterest()
-    }
-
-    static func makeRequestID() -> String {
-        let hex = String(UInt64.random(in: .min ... .max), radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
     }
 }

@@ -292,36 +292,18 @@ extension HTTPConnection {
         }
         if outbox.capacity > 1 << 20 { outbox = [] } else { outbox.removeAll(keepingCapacity: true) }
         outboxSent = 0
-        if writeResumed {
-            writeResumed = false
-            writeSource?.suspend()
+        if writeInterest {
+            writeInterest = false
+            poller.modify(self, read: readInterest, write: false)
         }
         return true
     }
 
     private func armWrite() {
-        if writeSource == nil {
-            let source = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: queue)
-            source.setEventHandler { @Sendable [self] in
-                guard case .open = phase else { return }
-                pump()
-                updateInterest()
-            }
-            source.setCancelHandler { @Sendable [self] in fdSourceCancelled() }
-            liveFDSources += 1
-            writeSource = source
-        }
-        if !writeResumed {
-            writeResumed = true
-            lastWriteProgress = .now()
-            writeSource?.resume()
-            // As for reads (see `readable`), do not rely on an edge that may have passed.
-            queue.async { @Sendable [self] in
-                guard case .open = phase, writeResumed else { return }
-                pump()
-                updateInterest()
-            }
-        }
+        guard !writeInterest, registered else { return }
+        writeInterest = true
+        lastWriteProgress = .now()
+        poller.modify(self, read: readInterest, write: true)
     }
 
     static let lastChunk: [UInt8] = Array("0\r\n\r\n".utf8)

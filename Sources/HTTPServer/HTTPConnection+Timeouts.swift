@@ -1,25 +1,20 @@
 import Dispatch
+import Synchronization
 
 extension HTTPConnection {
     /// Derives read interest and the timer deadline from the state; called after every change.
     func updateInterest() {
-        guard let readSource else { return }
+        guard registered else { return }
         if case .closed = phase { return }
         let wantRead = wantsInput
-        if wantRead && readSuspended {
-            readSuspended = false
-            readSource.resume()
-            // Whatever arrived while suspended may not raise a new event (see `readable`).
-            queue.async { @Sendable [self] in readable() }
-        } else if !wantRead && !readSuspended {
-            readSuspended = true
-            readSource.suspend()
+        if wantRead != readInterest {
+            // Level-triggered: input that arrived meanwhile is reported once interest is back.
+            readInterest = wantRead
+            poller.modify(self, read: readInterest, write: writeInterest)
         }
-        let deadline = currentDeadline()?.at
-        if deadline != timerDeadline {
-            timerDeadline = deadline
-            timer?.schedule(deadline: deadline ?? .distantFuture, leeway: .milliseconds(10))
-        }
+        // No timer per connection: re-arming one on every request wakes libdispatch's manager
+        // thread each time. The server's sweep (`TimeoutSweep`) reads this instead.
+        publishedDeadline.store(currentDeadline()?.at.uptimeNanoseconds ?? .max, ordering: .relaxed)
     }
 
     func currentDeadline() -> (at: DispatchTime, kind: Deadline)? {
@@ -29,9 +24,9 @@ extension HTTPConnection {
         case .lingering(let until):
             return (until, .linger)
         case .open:
-            if writeResumed { return (lastWriteProgress + timeouts.write.dispatchInterval, .write) }
+            if writeInterest { return (lastWriteProgress + timeouts.write.dispatchInterval, .write) }
             if let exchange {
-                let waitingForBody = !exchange.requestComplete && !exchange.stopReading && !readSuspended
+                let waitingForBody = !exchange.requestComplete && !exchange.stopReading && readInterest
                     && !exchange.continuePending
                 return waitingForBody ? (lastBodyProgress + timeouts.body.dispatchInterval, .body) : nil
             }
@@ -42,8 +37,8 @@ extension HTTPConnection {
         }
     }
 
-    func timerFired() {
-        timerDeadline = nil
+    /// Called by the sweep, on `queue`, once the published deadline has passed.
+    func deadlinePassed() {
         guard let (deadline, kind) = currentDeadline() else { return }
         guard DispatchTime.now() >= deadline else {
             updateInterest()

@@ -1,5 +1,6 @@
 import Dispatch
 import Logging
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -9,10 +10,10 @@ import Musl
 /// One client connection: reads and parses requests, runs the handler for each, writes the
 /// responses in order, and enforces the timeouts.
 ///
-/// Concurrency: a nonisolated class whose mutable state is touched only on `queue`, a serial
-/// queue that all its Dispatch sources and every hop back from handler tasks run on; that
-/// confinement is what `@unchecked Sendable` stands for. The descriptor is closed only in the
-/// cancel handler of the last of its sources.
+/// Concurrency: a nonisolated class whose mutable state is touched only on `queue`, the serial
+/// queue of its `ConnectionPoller`, which its socket events, the timeout sweep's calls and
+/// every hop back from handler tasks run on; that confinement is what `@unchecked Sendable`
+/// stands for. The descriptor is closed on that queue, right after leaving the epoll set.
 final class HTTPConnection: @unchecked Sendable {
     let id: UInt64
     let fd: Int32
@@ -20,7 +21,8 @@ final class HTTPConnection: @unchecked Sendable {
     /// Accepted past the connection cap: answer 503 and close.
     let refuse: Bool
     let context: ServerContext
-    let queue: DispatchQueue
+    let poller: ConnectionPoller
+    var queue: DispatchQueue { poller.queue }
     var logger: Logger
 
     enum Phase {
@@ -35,13 +37,15 @@ final class HTTPConnection: @unchecked Sendable {
     }
 
     var phase = Phase.open
-    var readSource: DispatchSourceRead?
-    var readSuspended = false
-    var writeSource: DispatchSourceWrite?
-    var writeResumed = false
-    var timer: DispatchSourceTimer?
-    var timerDeadline: DispatchTime?
-    var liveFDSources = 0
+    /// In the poller's epoll set (from `start` until closed).
+    var registered = false
+    /// Read interest as registered: off while the connection does not want input.
+    var readInterest = true
+    /// Write interest as registered: on while the outbox waits for the socket.
+    var writeInterest = false
+    /// The deadline `updateInterest` derived last, in uptime nanoseconds (`.max`: none), for
+    /// the server's timeout sweep to read from its own queue.
+    let publishedDeadline = Atomic<UInt64>(.max)
 
     var parser: HTTPRequestParser
     var input: [UInt8] = []
@@ -51,6 +55,8 @@ final class HTTPConnection: @unchecked Sendable {
 
     var exchange: Exchange?
     var exchangeCount: UInt64 = 0
+    /// `processInput` is on the stack: a response finished inside it must not re-enter it.
+    var processingInput = false
     var draining = false
     /// Start of the current request's header section (first byte seen, or the accept).
     var headerStartedAt: DispatchTime?
@@ -64,13 +70,13 @@ final class HTTPConnection: @unchecked Sendable {
     var producer = Producer.none
     var cachedDate: (second: time_t, text: String) = (0, "")
 
-    init(id: UInt64, fd: Int32, remoteAddress: String, refuse: Bool, context: ServerContext) {
+    init(id: UInt64, fd: Int32, remoteAddress: String, refuse: Bool, context: ServerContext, poller: ConnectionPoller) {
         self.id = id
         self.fd = fd
         self.remoteAddress = remoteAddress
         self.refuse = refuse
         self.context = context
-        self.queue = DispatchQueue(label: "pruned.http.connection", target: context.ioQueue)
+        self.poller = poller
         self.parser = HTTPRequestParser(limits: context.configuration.limits)
         var logger = context.configuration.logger
         logger[metadataKey: "remote"] = "\(remoteAddress)"
@@ -81,18 +87,18 @@ final class HTTPConnection: @unchecked Sendable {
 
     func start() {
         queue.async { @Sendable [self] in
-            let read = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
-            read.setEventHandler { @Sendable [self] in readable() }
-            read.setCancelHandler { @Sendable [self] in fdSourceCancelled() }
-            readSource = read
-            liveFDSources += 1
-            let timer = DispatchSource.makeTimerSource(queue: queue)
-            timer.setEventHandler { @Sendable [self] in timerFired() }
-            self.timer = timer
-            timer.resume()
+            do {
+                try poller.add(self, read: true, write: false)
+            } catch {
+                logger.error("cannot watch accepted socket", metadata: ["error": "\(error)"])
+                phase = .closed
+                _ = Glibc.close(fd)
+                context.connectionClosed(self)
+                return
+            }
+            registered = true
             headerStartedAt = nil
             idleSince = .now()
-            read.resume()
             if refuse {
                 respondAsServer(HTTPError.serviceUnavailable)
             }
@@ -119,8 +125,8 @@ final class HTTPConnection: @unchecked Sendable {
 
     // MARK: Closing
 
-    /// Ends the connection now: fails whatever waits on it and cancels its sources; the last
-    /// cancel handler closes the descriptor.
+    /// Ends the connection now: fails whatever waits on it, leaves the epoll set and closes
+    /// the descriptor.
     func closeNow() {
         if case .closed = phase { return }
         phase = .closed
@@ -138,22 +144,12 @@ final class HTTPConnection: @unchecked Sendable {
             for waiter in waiters { waiter.resume(throwing: HTTPConnectionClosedError()) }
         }
         producer = .none
-        timer?.cancel()
-        // A suspended source never delivers its cancellation: resume before cancelling.
-        if let readSource {
-            if readSuspended {
-                readSuspended = false
-                readSource.resume()
-            }
-            readSource.cancel()
-        }
-        if let writeSource {
-            if !writeResumed {
-                writeResumed = true
-                writeSource.resume()
-            }
-            writeSource.cancel()
-        }
+        publishedDeadline.store(.max, ordering: .relaxed)
+        guard registered else { return }
+        registered = false
+        poller.remove(self)
+        _ = Glibc.close(fd)
+        context.connectionClosed(self)
     }
 
     /// After a response that ends the connection: shut our side and drain what the client
@@ -165,12 +161,19 @@ final class HTTPConnection: @unchecked Sendable {
         updateInterest()
     }
 
-    /// Cancel handler of the read and write sources: the last one closes the descriptor.
-    func fdSourceCancelled() {
-        liveFDSources -= 1
-        guard liveFDSources == 0 else { return }
-        _ = Glibc.close(fd)
-        context.connectionClosed(self)
+    /// Socket events from the poller. `failed`: a reset or error, or both directions shut
+    /// (reported whatever the interest, so acted on even when no input is wanted).
+    func ready(read: Bool, write: Bool, failed: Bool) {
+        if case .closed = phase { return }
+        if failed && !wantsInput {
+            peerGone()
+            return
+        }
+        if write && writeInterest, case .open = phase {
+            pump()
+            updateInterest()
+        }
+        if read { readable() }
     }
 
     func report(_ exchange: Exchange, completed: Bool) {
@@ -178,7 +181,7 @@ final class HTTPConnection: @unchecked Sendable {
         exchange.reported = true
         callback(
             HTTPAccessRecord(
-                requestID: exchange.head.requestID, method: exchange.head.method, target: exchange.head.target,
+                requestID: exchange.head.requestID, method: exchange.head.method, target: exchange.head.target, path: exchange.head.path,
                 remoteAddress: remoteAddress, status: exchange.status, bytesReceived: exchange.bytesReceived,
                 bytesSent: exchange.bytesSent, duration: ContinuousClock.now - exchange.startedAt, completed: completed))
     }
@@ -191,6 +194,8 @@ final class Exchange {
     let body: HTTPRequestBody
     let startedAt = ContinuousClock.now
     var task: Task<Void, Never>?
+    /// The immediate handler's answer, sent once the parser has seen the end of the request.
+    var immediateResponse: HTTPResponse?
     var streamTask: Task<Void, Never>?
     /// The parser has seen the end of the request.
     var requestComplete = false

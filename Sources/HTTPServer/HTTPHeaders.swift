@@ -83,7 +83,8 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
 
     /// Whether a list-valued field such as Connection holds `token` (compared case-insensitively).
     public func containsToken(_ token: String, in name: String) -> Bool {
-        listMembers(name).contains { asciiCaseInsensitiveEquals($0, token) }
+        guard contains(name) else { return false }
+        return listMembers(name).contains { asciiCaseInsensitiveEquals($0, token) }
     }
 }
 

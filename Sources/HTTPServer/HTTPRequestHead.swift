@@ -94,6 +94,11 @@ public struct HTTPRequestHead: Sendable, Equatable {
     /// Splits a request-target into path and query (RFC 9112 §3.2). Absolute-form
     /// (`http://host/p?q`) is reduced to its path; authority- and asterisk-form stay whole.
     static func split(target: String) -> (path: String, query: String?) {
+        // Origin-form, nearly every request: bytes, not Characters.
+        if target.utf8.first == UInt8(ascii: "/") {
+            guard let q = target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return (target, nil) }
+            return (String(target[..<q]), String(target[target.utf8.index(after: q)...]))
+        }
         var rest = Substring(target)
         for scheme in ["http://", "https://"] where rest.utf8.count >= scheme.utf8.count {
             let prefix = rest.prefix(scheme.count)

@@ -46,6 +46,8 @@ public struct HTTPAccessRecord: Sendable {
     public var requestID: String
     public var method: HTTPMethod
     public var target: String
+    /// The path of `target` (see `HTTPRequestHead.path`).
+    public var path: String
     public var remoteAddress: String
     /// 0 when no response was sent.
     public var status: Int

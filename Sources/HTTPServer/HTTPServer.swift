@@ -9,8 +9,9 @@ import Musl
 
 /// A minimal HTTP/1.1 server on POSIX sockets and Dispatch.
 ///
-/// Every socket is non-blocking and driven by Dispatch sources on a serial queue per
-/// connection, so no thread ever blocks on a socket; handlers run as Swift tasks.
+/// Every socket is non-blocking. Connections are spread over a few epoll sets
+/// (`ConnectionPoller`), each driven by a Dispatch source on a serial queue, so no thread ever
+/// blocks on a socket; handlers run as Swift tasks.
 ///
 /// ```swift
 /// let server = HTTPServer(configuration: config) { request in
@@ -22,13 +23,20 @@ import Musl
 /// ```
 public final class HTTPServer: Sendable {
     public typealias Handler = @Sendable (HTTPRequest) async throws -> HTTPResponse
+    /// Answers a request at once, on the connection's own queue, or returns nil to pass it to
+    /// the `Handler`. See `init(configuration:immediate:handler:)`.
+    public typealias ImmediateHandler = @Sendable (HTTPRequest) -> HTTPResponse?
 
     let context: ServerContext
     private let listener = Mutex<Listener?>(nil)
     private let boundPort = Mutex<Int?>(nil)
 
-    public init(configuration: Configuration = Configuration(), handler: @escaping Handler) {
-        context = ServerContext(configuration: configuration, handler: handler)
+    /// `immediate`, when given, is tried first for every request without content, right where
+    /// the request was parsed: no task is started and no thread woken, which is most of the
+    /// cost of a small request. It must return promptly and never block (no file or network
+    /// I/O, no lock held for long); whatever needs that returns nil and goes to `handler`.
+    public init(configuration: Configuration = Configuration(), immediate: ImmediateHandler? = nil, handler: @escaping Handler) {
+        context = ServerContext(configuration: configuration, immediate: immediate, handler: handler)
     }
 
     /// Binds, listens and starts accepting. Returns the bound port (useful with port 0).
@@ -38,6 +46,12 @@ public final class HTTPServer: Sendable {
         signal(SIGPIPE, SIG_IGN)
         let config = context.configuration
         let (fd, port) = try Socket.listen(host: config.host, port: config.port, backlog: config.backlog)
+        do {
+            try context.startPollers()
+        } catch {
+            _ = close(fd)
+            throw error
+        }
         let listener = Listener(fd: fd, context: context)
         self.listener.withLock { current in
             precondition(current == nil && boundPort.withLock({ $0 }) == nil, "HTTPServer.start() called twice")
@@ -45,6 +59,7 @@ public final class HTTPServer: Sendable {
         }
         boundPort.withLock { $0 = port }
         context.setAccepting(true)
+        context.sweep.start(context: context)
         listener.start()
         config.logger.info("listening", metadata: ["host": "\(config.host)", "port": "\(port)"])
         return port
@@ -83,6 +98,8 @@ public final class HTTPServer: Sendable {
         while (context.connectionCount > 0 || (listener.map { !$0.isClosed } ?? false)) && clock.now < last {
             try? await Task.sleep(for: .milliseconds(5))
         }
+        context.sweep.stop()
+        context.stopPollers()
     }
 }
 
@@ -90,10 +107,12 @@ public final class HTTPServer: Sendable {
 final class ServerContext: Sendable {
     let configuration: HTTPServer.Configuration
     let handler: HTTPServer.Handler
-    /// Connection queues target this queue; none of their work ever blocks on a socket.
+    let immediate: HTTPServer.ImmediateHandler?
+    /// Poller queues target this queue; none of their work ever blocks on a socket.
     let ioQueue = DispatchQueue(label: "pruned.http.io", qos: .userInitiated, attributes: .concurrent)
 
     private struct Registry {
+        var pollers: [ConnectionPoller] = []
         var connections: [UInt64: HTTPConnection] = [:]
         var serving = 0
         var refusing = 0
@@ -101,13 +120,45 @@ final class ServerContext: Sendable {
         var accepting = false
     }
     private let registry = Mutex(Registry())
+    let sweep: TimeoutSweep
+    let requestIDs = RequestIDs()
 
-    init(configuration: HTTPServer.Configuration, handler: @escaping HTTPServer.Handler) {
+    init(configuration: HTTPServer.Configuration, immediate: HTTPServer.ImmediateHandler?, handler: @escaping HTTPServer.Handler) {
         self.configuration = configuration
+        self.immediate = immediate
         self.handler = handler
+        sweep = TimeoutSweep(timeouts: configuration.timeouts)
+    }
+
+    /// Connections whose published deadline is at or before `now` (uptime nanoseconds).
+    func connections(dueBy now: UInt64) -> [HTTPConnection] {
+        registry.withLock { r in
+            r.connections.values.filter { $0.publishedDeadline.load(ordering: .relaxed) <= now }
+        }
     }
 
     var connectionCount: Int { registry.withLock { $0.connections.count } }
+
+    /// One poller per processor (at most 8): each one's connections are served on one thread
+    /// at a time, like an event loop.
+    func startPollers() throws(SystemError) {
+        let count = max(1, min(8, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
+        var made: [ConnectionPoller] = []
+        for i in 0..<count {
+            made.append(try ConnectionPoller(label: "pruned.http.poller.\(i)", target: ioQueue))
+        }
+        registry.withLock { $0.pollers = made }
+    }
+
+    /// After the last connection closed: closes the epoll descriptors.
+    func stopPollers() {
+        for poller in registry.withLock({ r -> [ConnectionPoller] in
+            defer { r.pollers = [] }
+            return r.pollers
+        }) {
+            poller.stop()
+        }
+    }
 
     func openConnections() -> [HTTPConnection] { registry.withLock { Array($0.connections.values) } }
 
@@ -123,24 +174,25 @@ final class ServerContext: Sendable {
         // Refusing costs a descriptor for up to the linger time; cap that too.
         let maxRefusing = max(16, maxConnections / 8)
         let connection: HTTPConnection? = registry.withLock { r in
-            guard r.accepting else { return nil }
+            guard r.accepting, !r.pollers.isEmpty else { return nil }
             let refuse = r.serving >= maxConnections
             if refuse && r.refusing >= maxRefusing { return nil }
             r.nextID += 1
-            let c = HTTPConnection(id: r.nextID, fd: fd, remoteAddress: remote, refuse: refuse, context: self)
+            let poller = r.pollers[Int(r.nextID % UInt64(r.pollers.count))]
+            let c = HTTPConnection(id: r.nextID, fd: fd, remoteAddress: remote, refuse: refuse, context: self, poller: poller)
             r.connections[c.id] = c
             if refuse { r.refusing += 1 } else { r.serving += 1 }
             return c
         }
         guard let connection else {
-            // No dispatch source was ever registered for it, so closing here is safe.
+            // It was never in an epoll set, so closing here is safe.
             _ = close(fd)
             return
         }
         connection.start()
     }
 
-    /// Called from the connection's last cancel handler, after its descriptor is closed.
+    /// Called on the connection's queue once its descriptor is closed.
     func connectionClosed(_ connection: HTTPConnection) {
         registry.withLock { r in
             guard r.connections.removeValue(forKey: connection.id) != nil else { return }

@@ -99,7 +99,7 @@ public struct Job: Sendable, Codable, Equatable {
     }
 
     public static func isValidID(_ id: String) -> Bool {
-        id.count == 32 && id.allSatisfy { $0.isHexDigit && !$0.isUppercase }
+        id.utf8.count == 32 && id.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) }
     }
 }
 

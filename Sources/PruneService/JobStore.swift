@@ -16,13 +16,24 @@ import Synchronization
 /// under `uploads/` and renamed into place whole, so a crash never leaves half a job.
 public final class JobStore: Sendable {
     public let dataDirectory: URL
-    private let jobs = Mutex<[String: Job]>([:])
+    private let jobs = Mutex<[String: Entry]>([:])
+    /// Each job's JSON again, behind a lock of its own: `update` holds `jobs` while it writes
+    /// and fsyncs job.json, and `jobJSON` serves requests on the HTTP server's own queues,
+    /// which must never wait on a disk. Set under `jobs`, so changes land in order.
+    private let published = Mutex<[String: [UInt8]]>([:])
     private let logger: Logger
 
     public var jobsDirectory: URL { dataDirectory.appendingPathComponent("jobs") }
     public var uploadsDirectory: URL { dataDirectory.appendingPathComponent("uploads") }
     /// Jobs whose job.json could not be read at start, kept for inspection.
     public var quarantineDirectory: URL { dataDirectory.appendingPathComponent("quarantine") }
+
+    /// A job and its JSON as `job.json` holds it and `GET /jobs/{id}` sends it: encoded once per
+    /// change, when it is written, rather than once per read (JSONEncoder is slow on Linux).
+    private struct Entry {
+        var job: Job
+        var json: [UInt8]
+    }
 
     public init(dataDirectory: URL, logger: Logger = Logger(label: "pruned.jobs")) throws {
         self.dataDirectory = dataDirectory.standardizedFileURL
@@ -54,7 +65,7 @@ public final class JobStore: Sendable {
             try? fm.removeItem(at: uploadsDirectory.appendingPathComponent(name))
             r.removedUploads += 1
         }
-        var loaded: [String: Job] = [:]
+        var loaded: [String: Entry] = [:]
         for name in try fm.contentsOfDirectory(atPath: jobsDirectory.path) where !name.hasPrefix(".") {
             let file = directory(of: name).appendingPathComponent("job.json")
             guard Job.isValidID(name), fm.fileExists(atPath: file.path) else {
@@ -73,6 +84,7 @@ public final class JobStore: Sendable {
                 r.quarantined.append(name)
                 continue
             }
+            let json: [UInt8]
             if job.status == .running {
                 job.status = .queued
                 job.stage = "queued"
@@ -80,12 +92,18 @@ public final class JobStore: Sendable {
                 job.startedAt = nil
                 job.etaSeconds = nil
                 job.attempts += 1
-                try persist(job)
+                json = try persist(job)
                 r.requeued.append(job.id)
+            } else {
+                // Encoded afresh rather than taken from the file: an older version may have written it.
+                json = Array(try JSONEncoder.service.encode(job))
             }
-            loaded[job.id] = job
+            loaded[job.id] = Entry(job: job, json: json)
         }
-        jobs.withLock { $0 = loaded }
+        jobs.withLock { all in
+            all = loaded
+            published.withLock { $0 = loaded.mapValues(\.json) }
+        }
         r.loaded = loaded.count
         return r
     }
@@ -100,34 +118,46 @@ public final class JobStore: Sendable {
     /// Makes a complete upload a job: writes its `job.json` and renames the folder into `jobs/`.
     public func commit(upload: URL, job: Job) throws {
         try FileManager.default.createDirectory(at: upload.appendingPathComponent("artifacts"), withIntermediateDirectories: true)
-        try DurableFile.write(try JSONEncoder.service.encode(job), to: upload.appendingPathComponent("job.json"))
+        let json = Array(try JSONEncoder.service.encode(job))
+        try DurableFile.write(Data(json), to: upload.appendingPathComponent("job.json"))
         try DurableFile.move(upload, to: directory(of: job.id))
-        jobs.withLock { $0[job.id] = job }
+        jobs.withLock { all in
+            all[job.id] = Entry(job: job, json: json)
+            published.withLock { $0[job.id] = json }
+        }
     }
 
-    public func job(_ id: String) -> Job? { jobs.withLock { $0[id] } }
+    public func job(_ id: String) -> Job? { jobs.withLock { $0[id]?.job } }
+
+    /// The job's JSON, exactly as `JSONEncoder.service` encodes it, without encoding it again.
+    /// Never waits for a write in progress (it returns the state before it).
+    public func jobJSON(_ id: String) -> [UInt8]? { published.withLock { $0[id] } }
 
     /// Applies `change` and writes the result durably; nil when there is no such job.
     @discardableResult
     public func update(_ id: String, _ change: (inout Job) -> Void) throws -> Job? {
         // The lock is held while writing so that two updates of one job land in order.
         try jobs.withLock { all -> Job? in
-            guard var job = all[id] else { return nil }
+            guard var job = all[id]?.job else { return nil }
             change(&job)
-            try persist(job)
-            all[id] = job
+            let json = try persist(job)
+            all[id] = Entry(job: job, json: json)
+            published.withLock { $0[id] = json }
             return job
         }
     }
 
-    private func persist(_ job: Job) throws {
-        try DurableFile.write(try JSONEncoder.service.encode(job), to: directory(of: job.id).appendingPathComponent("job.json"))
+    /// Writes `job.json` durably and returns what it wrote.
+    private func persist(_ job: Job) throws -> [UInt8] {
+        let json = Array(try JSONEncoder.service.encode(job))
+        try DurableFile.write(Data(json), to: directory(of: job.id).appendingPathComponent("job.json"))
+        return json
     }
 
     /// Newest first; `status` filters; `after` is the id of the last job of the previous page.
     /// nil when `cursor` names no job (deleted since, or never): the caller should say so rather than start over.
     public func list(status: Job.Status? = nil, limit: Int, after cursor: String? = nil) -> (jobs: [Job], next: String?)? {
-        let all = jobs.withLock { Array($0.values) }
+        let all = jobs.withLock { $0.values.map(\.job) }
             .filter { status == nil || $0.status == status }
             .sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }
         var start = 0
@@ -142,21 +172,25 @@ public final class JobStore: Sendable {
 
     /// Queued jobs, oldest first (the worker pool's FIFO).
     public func queued() -> [Job] {
-        jobs.withLock { Array($0.values) }.filter { $0.status == .queued }.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+        jobs.withLock { $0.values.map(\.job) }.filter { $0.status == .queued }.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
     }
 
     public func counts() -> [Job.Status: Int] {
         jobs.withLock { all in
             var c: [Job.Status: Int] = [:]
             for s in Job.Status.allCases { c[s] = 0 }
-            for j in all.values { c[j.status, default: 0] += 1 }
+            for e in all.values { c[e.job.status, default: 0] += 1 }
             return c
         }
     }
 
     /// Removes a job and its files: renamed away first so that it vanishes at once.
     public func delete(_ id: String) throws {
-        guard jobs.withLock({ $0.removeValue(forKey: id) }) != nil else { return }
+        let removed = jobs.withLock { all -> Bool in
+            published.withLock { _ = $0.removeValue(forKey: id) }
+            return all.removeValue(forKey: id) != nil
+        }
+        guard removed else { return }
         let trash = uploadsDirectory.appendingPathComponent("deleted-\(id)")
         try DurableFile.move(directory(of: id), to: trash)
         try? FileManager.default.removeItem(at: trash)
@@ -164,7 +198,7 @@ public final class JobStore: Sendable {
 
     /// Finished jobs older than `age`, to be deleted by retention.
     public func expired(olderThan age: TimeInterval, now: Date = Date()) -> [String] {
-        jobs.withLock { Array($0.values) }.filter { j in
+        jobs.withLock { $0.values.map(\.job) }.filter { j in
             j.status.isFinished && (j.finishedAt ?? j.createdAt).addingTimeInterval(age) < now
         }.map(\.id)
     }

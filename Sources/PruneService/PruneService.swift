@@ -80,8 +80,7 @@ public final class PruneService: Sendable {
 
     /// Feeds `/metrics` from the server's access records.
     public func record(_ access: HTTPAccessRecord) {
-        let path = access.target.split(separator: "?", maxSplits: 1).first.map(String.init) ?? access.target
-        let route = Route.match(path)?.route.rawValue ?? "unmatched"
+        let route = Route.of(access.path)?.rawValue ?? "unmatched"
         metrics.record(route: route, method: access.method.rawValue, status: access.status,
                        seconds: Double(access.duration.components.seconds) + Double(access.duration.components.attoseconds) / 1e18,
                        bytesIn: access.bytesReceived, bytesOut: access.bytesSent)
@@ -91,18 +90,42 @@ public final class PruneService: Sendable {
 
     public func handle(_ request: HTTPRequest) async throws -> HTTPResponse {
         do {
-            return try await route(request)
+            switch try triage(request) {
+            case .answered(let response): return response
+            case .later(let route, let params): return try await respond(request, route: route, params: params)
+            }
         } catch let error as any HTTPResponseError {
             return .error(error)
         }
     }
 
-    private func route(_ request: HTTPRequest) async throws -> HTTPResponse {
+    /// The server's immediate handler: answers what needs neither I/O nor waiting (a job's
+    /// state, health, errors) on the connection's queue; nil for the rest, which `handle` gets.
+    public func handleImmediately(_ request: HTTPRequest) -> HTTPResponse? {
+        do {
+            switch try triage(request) {
+            case .answered(let response): return response
+            case .later: return nil
+            }
+        } catch let error as any HTTPResponseError {
+            return .error(error)
+        } catch {
+            return nil
+        }
+    }
+
+    private enum Triage {
+        case answered(HTTPResponse)
+        case later(Route, [String: String])
+    }
+
+    /// Routing, `405`, authorization, and the routes that answer from memory.
+    private func triage(_ request: HTTPRequest) throws -> Triage {
         guard let (route, params) = Route.match(request.path) else {
             throw HTTPError.notFound("no route for \(request.path)")
         }
         guard route.methods.contains(request.method) else {
-            return .methodNotAllowed(request.method, allowed: route.methods)
+            return .answered(.methodNotAllowed(request.method, allowed: route.methods))
         }
         if let token = configuration.token, route == .jobs || route == .job || route == .result || route == .artifact {
             guard Self.bearerMatches(request.headers["Authorization"], token: token) else {
@@ -112,18 +135,30 @@ public final class PruneService: Sendable {
         }
         switch route {
         case .healthz:
-            return .json(#"{"status":"ok"}"#)
+            return .answered(.json(#"{"status":"ok"}"#))
         case .readyz:
             let p = phase.withLock { $0 }
-            return .json("{\"status\":\"\(p.rawValue)\"}", status: p == .ready ? .ok : .serviceUnavailable)
+            return .answered(.json("{\"status\":\"\(p.rawValue)\"}", status: p == .ready ? .ok : .serviceUnavailable))
+        case .job where request.method != .delete:
+            let id = params["id"]!
+            guard Job.isValidID(id), let json = store.jobJSON(id) else { throw HTTPError.notFound("no job \(id)") }
+            return .answered(.bytes(json, contentType: "application/json"))
+        default:
+            return .later(route, params)
+        }
+    }
+
+    private func respond(_ request: HTTPRequest, route: Route, params: [String: String]) async throws -> HTTPResponse {
+        switch route {
+        case .healthz, .readyz:
+            preconditionFailure("answered by triage")
         case .metrics:
             let text = metrics.render(jobs: store.counts(), queueLength: pool.queueLength, running: pool.runningCount)
             return HTTPResponse.bytes(Array(text.utf8), contentType: "text/plain; version=0.0.4; charset=utf-8").gzipped(for: request.head)
         case .jobs:
             return request.method == .post ? try await submit(request) : try listJobs(request)
         case .job:
-            let job = try existingJob(params["id"]!)
-            return request.method == .delete ? try await delete(job) : try json(job)
+            return try await delete(try existingJob(params["id"]!))
         case .result:
             let job = try finishedJob(params["id"]!)
             return try await HTTPResponse.file(

@@ -76,7 +76,9 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        // One line per request: buffered, so that logging does not cost a write(2) per request.
+        LoggingSystem.bootstrap { BufferedLogHandler(label: $0, sink: .standardError) }
+        defer { LogSink.standardError.flush() }
         let logger = Logger(label: "pruned")
         let s = try settings()
         signal(SIGPIPE, SIG_IGN)
@@ -102,7 +104,9 @@ struct ServeCommand: AsyncParsableCommand {
                 "ms": "\(record.duration.components.seconds * 1000 + record.duration.components.attoseconds / 1_000_000_000_000_000)",
             ])
         }
-        let server = HTTPServer(configuration: http) { request in try await service.handle(request) }
+        let server = HTTPServer(configuration: http, immediate: { service.handleImmediately($0) }) { request in
+            try await service.handle(request)
+        }
         let bound = try server.start()
         logger.info("listening", metadata: ["host": "\(s.host)", "port": "\(bound)", "data_dir": "\(s.dataDir)", "workers": "\(s.workers)"])
         try service.start()

@@ -23,7 +23,21 @@ final class ServiceHarness {
     func send(_ method: HTTPMethod, _ target: String, headers: HTTPHeaders = [:], body: [UInt8] = []) async throws -> HTTPResponse {
         let head = HTTPRequestHead(method: method, target: target, headers: headers,
                                    bodyLength: body.isEmpty ? .none : .fixed(Int64(body.count)), requestID: "test")
-        return try await service.handle(HTTPRequest(head: head, body: HTTPRequestBody(bytes: body)))
+        let request = HTTPRequest(head: head, body: HTTPRequestBody(bytes: body))
+        // As the server does: the immediate handler first for requests without content.
+        if body.isEmpty, let response = service.handleImmediately(request) { return response }
+        return try await service.handle(request)
+    }
+
+    /// Through `handle` alone, as the server does when the immediate handler passes.
+    func sendToHandle(_ method: HTTPMethod, _ target: String, headers: HTTPHeaders = [:]) async throws -> HTTPResponse {
+        let head = HTTPRequestHead(method: method, target: target, headers: headers, requestID: "test")
+        return try await service.handle(HTTPRequest(head: head, body: HTTPRequestBody(bytes: [])))
+    }
+
+    func immediately(_ method: HTTPMethod, _ target: String, headers: HTTPHeaders = [:]) -> HTTPResponse? {
+        let head = HTTPRequestHead(method: method, target: target, headers: headers, requestID: "test")
+        return service.handleImmediately(HTTPRequest(head: head, body: HTTPRequestBody(bytes: [])))
     }
 
     func json(_ response: HTTPResponse) throws -> [String: Any] {
@@ -194,6 +208,38 @@ func untar(_ tar: [UInt8]) -> [(String, [UInt8])] {
         #expect(text.contains("pruned_jobs{state=\"queued\"} 0") && text.contains("pruned_queue_length 0"))
         await h.service.drain(deadline: .seconds(1))
         #expect(try await h.send(.get, "/readyz").status == .serviceUnavailable)
+    }
+
+    @Test func immediateAnswersMatchTheTaskRunOnes() async throws {
+        let h = try ServiceHarness(token: "s3cret")
+        let auth: HTTPHeaders = ["Authorization": "Bearer s3cret"]
+        let accepted = try await h.send(.post, "/jobs?filename=net.onnx", headers: ["Authorization": "Bearer s3cret", "Content-Type": "application/onnx"],
+                                        body: try exampleONNX())
+        let id = try #require(try h.json(accepted)["id"] as? String)
+        _ = try await h.waitFinished(id)
+        func body(_ r: HTTPResponse?) -> [UInt8]? {
+            guard let r, case let .bytes(b) = r.body else { return nil }
+            return b
+        }
+        // A job's state: from memory, the same bytes either way, and the bytes job.json holds.
+        let quick = try #require(h.immediately(.get, "/jobs/\(id)", headers: auth))
+        let slow = try await h.sendToHandle(.get, "/jobs/\(id)", headers: auth)
+        #expect(quick.status == .ok && slow.status == .ok)
+        #expect(body(quick) == body(slow))
+        #expect(quick.headers["Content-Type"] == "application/json")
+        let onDisk = try Data(contentsOf: h.service.store.directory(of: id).appendingPathComponent("job.json"))
+        #expect(body(quick) == [UInt8](onDisk))
+        // Errors come out at once too.
+        #expect(h.immediately(.get, "/jobs/\(id)")?.status == .unauthorized)
+        #expect(h.immediately(.get, "/jobs/0123", headers: auth)?.status == .notFound)
+        #expect(h.immediately(.get, "/nowhere")?.status == .notFound)
+        #expect(h.immediately(.put, "/healthz")?.status == .methodNotAllowed)
+        #expect(h.immediately(.get, "/healthz")?.status == .ok)
+        // What needs I/O or waiting goes to `handle`.
+        #expect(h.immediately(.get, "/metrics") == nil)
+        #expect(h.immediately(.get, "/jobs", headers: auth) == nil)
+        #expect(h.immediately(.delete, "/jobs/\(id)", headers: auth) == nil)
+        #expect(h.immediately(.get, "/jobs/\(id)/result", headers: auth) == nil)
     }
 
     @Test func routesMatchOpenAPI() throws {

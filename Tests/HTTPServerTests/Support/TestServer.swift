@@ -5,6 +5,7 @@ import Logging
 /// Runs `body` against a server on 127.0.0.1 and a free port, then shuts it down.
 func withServer(
     _ configure: (inout HTTPServer.Configuration) -> Void = { _ in },
+    immediate: HTTPServer.ImmediateHandler? = nil,
     handler: @escaping HTTPServer.Handler,
     _ body: (HTTPServer, Int) async throws -> Void
 ) async throws {
@@ -13,7 +14,7 @@ func withServer(
     config.port = 0
     config.logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
     configure(&config)
-    let server = HTTPServer(configuration: config, handler: handler)
+    let server = HTTPServer(configuration: config, immediate: immediate, handler: handler)
     let port = try server.start()
     do {
         try await body(server, port)
