@@ -83,11 +83,8 @@ public struct HTTPRequestParser: Sendable {
                 try appendField(bytes)
 
             case .fixedBody(let remaining):
-                guard !input.isEmpty else { return nil }
-                let n = Int(min(remaining, Int64(input.count)))
-                let slice = input.prefix(n)
-                input = input.dropFirst(n)
-                state = remaining == Int64(n) ? .endPending : .fixedBody(remaining: remaining - Int64(n))
+                guard let (slice, left) = Self.takeBody(&input, remaining: remaining) else { return nil }
+                state = left == 0 ? .endPending : .fixedBody(remaining: left)
                 return .body(slice)
 
             case .chunkLine:
@@ -108,11 +105,8 @@ public struct HTTPRequestParser: Sendable {
                 state = .chunkData(remaining: size)
 
             case .chunkData(let remaining):
-                guard !input.isEmpty else { return nil }
-                let n = Int(min(remaining, Int64(input.count)))
-                let slice = input.prefix(n)
-                input = input.dropFirst(n)
-                state = remaining == Int64(n) ? .chunkDataCR : .chunkData(remaining: remaining - Int64(n))
+                guard let (slice, left) = Self.takeBody(&input, remaining: remaining) else { return nil }
+                state = left == 0 ? .chunkDataCR : .chunkData(remaining: left)
                 return .body(slice)
 
             case .chunkDataCR, .chunkDataLF:
@@ -182,6 +176,16 @@ public struct HTTPRequestParser: Sendable {
 
     private mutating func takeFieldLine(_ input: inout ArraySlice<UInt8>) throws(HTTPError) -> [UInt8]? {
         try takeLine(&input, limit: limits.maxHeaderFieldBytes, error: .headerFieldsTooLarge("a header field line is too long"))
+    }
+
+    /// Up to `remaining` body bytes from the front of `input`, and how many are still to come;
+    /// nil when `input` is empty. Shared by Content-Length bodies and chunk data.
+    private static func takeBody(_ input: inout ArraySlice<UInt8>, remaining: Int64) -> (ArraySlice<UInt8>, left: Int64)? {
+        guard !input.isEmpty else { return nil }
+        let n = Int(min(remaining, Int64(input.count)))
+        let slice = input.prefix(n)
+        input = input.dropFirst(n)
+        return (slice, remaining - Int64(n))
     }
 
     /// Adds one field line to the section being read, enforcing the section limits.

@@ -72,9 +72,10 @@ extension PruneService {
     private func receiveMultipart(_ request: HTTPRequest, boundary: String, into upload: URL) async throws -> Upload {
         var parser = MultipartParser(boundary: boundary)
         var result = Upload()
+        /// Set once a config part begins (nil: none came).
         var configBytes: [UInt8]?
-        var current: (kind: String, file: FileHandle?, input: Job.Input?)?
-        var sawConfig = false
+        enum Part { case model, data, config }
+        var current: (kind: Part, file: FileHandle?, input: Job.Input?)?
         let inputs = upload.appendingPathComponent("inputs")
         defer { try? current?.file?.close() }
 
@@ -90,25 +91,24 @@ extension PruneService {
                     }
                     let url = inputs.appendingPathComponent(file)
                     _ = FileManager.default.createFile(atPath: url.path, contents: nil)
-                    current = ("model", try FileHandle(forWritingTo: url), Job.Input(name: file, task: task, format: format.rawValue, bytes: 0))
+                    current = (.model, try FileHandle(forWritingTo: url), Job.Input(name: file, task: task, format: format.rawValue, bytes: 0))
                 case "data":
                     guard result.data == nil else { throw HTTPError(.unprocessableContent, code: "invalid_request", message: "more than one 'data' part") }
                     // Beside inputs/, so that no model name can collide with it.
                     let url = upload.appendingPathComponent("data.safetensors")
                     _ = FileManager.default.createFile(atPath: url.path, contents: nil)
-                    current = ("data", try FileHandle(forWritingTo: url), Job.Input(name: "data.safetensors", task: "", format: "safetensors", bytes: 0))
+                    current = (.data, try FileHandle(forWritingTo: url), Job.Input(name: "data.safetensors", task: "", format: "safetensors", bytes: 0))
                 case "config":
-                    guard !sawConfig else { throw HTTPError(.unprocessableContent, code: "invalid_request", message: "more than one 'config' part") }
-                    sawConfig = true
+                    guard configBytes == nil else { throw HTTPError(.unprocessableContent, code: "invalid_request", message: "more than one 'config' part") }
                     configBytes = []
-                    current = ("config", nil, nil)
+                    current = (.config, nil, nil)
                 default:
                     throw HTTPError(.unprocessableContent, code: "invalid_request",
                                     message: "unknown form field '\(name)' (expected model, config, data)")
                 }
             case let .partData(bytes):
                 guard let c = current else { return }
-                if c.kind == "config" {
+                if c.kind == .config {
                     configBytes!.append(contentsOf: bytes)
                     if configBytes!.count > Self.maxConfigBytes {
                         throw HTTPError(.contentTooLarge, code: "content_too_large", message: "the config part is over \(Self.maxConfigBytes) bytes")
@@ -120,8 +120,11 @@ extension PruneService {
             case .partEnd:
                 guard let c = current else { return }
                 try c.file?.close()
-                if c.kind == "model" { result.models.append(c.input!) }
-                if c.kind == "data" { result.data = c.input }
+                switch c.kind {
+                case .model: result.models.append(c.input!)
+                case .data: result.data = c.input
+                case .config: break
+                }
                 current = nil
             case .end:
                 break

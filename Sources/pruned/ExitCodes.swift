@@ -12,7 +12,7 @@ enum Exit {
 /// Prints `error: ...` to stderr and maps the failure to its exit code.
 func fail(_ error: any Error) -> ExitCode {
     FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-    if let e = error as? ModelFile.Failure, e.message.hasSuffix("no such file") { return Exit.noInput }
+    if let e = error as? ModelFile.Failure, e.isMissingFile { return Exit.noInput }
     if error is CocoaError { return Exit.cannotCreate }
     return Exit.badData
 }

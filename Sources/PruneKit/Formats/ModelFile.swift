@@ -27,6 +27,8 @@ public struct LoadedModel: Sendable {
 public enum ModelFile {
     public struct Failure: Error, CustomStringConvertible {
         public var message: String
+        /// The file is not there at all (as opposed to there but unreadable), for exit codes.
+        public var isMissingFile = false
         public var description: String { message }
     }
 
@@ -39,7 +41,7 @@ public enum ModelFile {
 
     public static func load(_ url: URL, format: ModelFormat, task: String) throws -> LoadedModel {
         guard FileManager.default.fileExists(atPath: url.path) else {
-            throw Failure(message: "\(url.path): no such file")
+            throw Failure(message: "\(url.path): no such file", isMissingFile: true)
         }
         do {
             switch format {
