@@ -10,6 +10,13 @@ import Testing
         #expect(same == g)
         let empty = try g.removingChannels(Dictionary(uniqueKeysWithValues: groups.groups.map { ($0.id, [Int]()) }), groups: groups)
         #expect(empty.initializers == g.initializers)
+        // The whole path a user takes at rate 0: selection, surgery and both writers.
+        let pruned = try MagnitudePruner(rate: 0).prune(g, task: arch.rawValue, source: "").graph
+        let onnx = try ONNXFile.read(ONNXFile.write(pruned))
+        #expect(onnx.initializers == g.initializers)
+        let st = try SafeTensorsFile.read(SafeTensorsFile(tensors: pruned.orderedInitializers.map { .init($0.name, $0.tensor) }).serialized())
+        #expect(st.tensors.map(\.name) == g.orderedInitializers.map(\.name))
+        #expect(st.tensors.map(\.tensor.data) == g.orderedInitializers.map(\.tensor.data))
     }
 
     @Test func residualNetAtHalfRateHasTheExpectedShapes() throws {
