@@ -21,6 +21,8 @@ public enum TrainingDataError: Error, Equatable, CustomStringConvertible {
     case inputMismatch(graphInput: String, declared: [Dim], sample: [Int])
     /// The data names tasks, but not this model's (and has no plain `label`).
     case noLabelsForTask(task: String, available: [String])
+    /// Training from the model's own weights needs labels (there is no teacher).
+    case missingLabels(task: String)
     /// Too few samples to hold some out and train on the rest.
     case tooFewSamples(count: Int, needed: Int)
     /// The model has no single image input to feed `input` to.
@@ -51,6 +53,8 @@ public enum TrainingDataError: Error, Equatable, CustomStringConvertible {
             return "data tensor 'input' has samples of shape \(sample), but graph input '\(graphInput)' is declared [\(declared.map(\.description).joined(separator: ", "))]"
         case let .noLabelsForTask(task, available):
             return "data file has labels for \(available.map { "'\($0)'" }.joined(separator: ", ")) but none for model '\(task)' (add 'label.\(task)' or a plain 'label')"
+        case let .missingLabels(task):
+            return "data file has no 'label' (or 'label.\(task)'): training needs labels"
         case let .tooFewSamples(count, needed):
             return "data tensor 'input' has \(count) samples; at least \(needed) are needed"
         case let .modelInputs(names):
