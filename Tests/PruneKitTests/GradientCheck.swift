@@ -6,12 +6,11 @@ import PruneKit
 /// r, summed in Double; its analytic gradient is then the op's backward seeded with r.
 /// Steps are taken in Float (the kernels' precision) and divided by the step actually taken.
 enum GradientCheck {
-    /// ∂f/∂x[i] for every element, (f(x + h·eᵢ) − f(x − h·eᵢ)) / (2h).
-    static func numerical(_ x: NDArray<Float>, step: Float = 1e-2,
+    /// ∂f/∂x[i] for each listed element (all when nil), (f(x + h·eᵢ) − f(x − h·eᵢ)) / (2h).
+    static func numerical(_ x: NDArray<Float>, step: Float = 1e-2, at elements: [Int]? = nil,
                           _ f: (NDArray<Float>) throws -> Double) rethrows -> [Double] {
         var probe = x
-        var out = [Double](repeating: 0, count: x.count)
-        for i in 0..<x.count {
+        return try (elements ?? Array(0..<x.count)).map { i in
             let v = x.storage[i]
             let (up, down) = (v + step, v - step)
             probe = probe.replacing(i, with: up)
@@ -19,9 +18,8 @@ enum GradientCheck {
             probe = probe.replacing(i, with: down)
             let fDown = try f(probe)
             probe = probe.replacing(i, with: v)
-            out[i] = (fUp - fDown) / (Double(up) - Double(down))
+            return (fUp - fDown) / (Double(up) - Double(down))
         }
-        return out
     }
 
     /// Σ r·y in Double.
@@ -33,8 +31,12 @@ enum GradientCheck {
     /// The worst element's |analytic − numeric| / (absolute + relative·|numeric|): ≤ 1 passes.
     static func error(_ analytic: NDArray<Float>, _ numeric: [Double],
                       absolute: Double = 2e-3, relative: Double = 1e-2) -> Double {
+        error(analytic.storage, numeric, absolute: absolute, relative: relative)
+    }
+
+    static func error(_ analytic: [Float], _ numeric: [Double], absolute: Double = 2e-3, relative: Double = 1e-2) -> Double {
         guard analytic.count == numeric.count else { return .infinity }
-        return zip(analytic.storage, numeric).map { a, n in
+        return zip(analytic, numeric).map { a, n in
             abs(Double(a) - n) / (absolute + relative * abs(n))
         }.max() ?? 0
     }
