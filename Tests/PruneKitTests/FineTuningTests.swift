@@ -88,6 +88,23 @@ import Testing
         #expect(graph.inputs[0].shape == [.fixed(1), .fixed(2), .fixed(4), .fixed(4)])
     }
 
+    /// Exports that end in a Softmax are scored and trained on the logits it normalizes.
+    @Test func aFinalSoftmaxIsLookedThrough() throws {
+        var graph = Self.tinyNet()
+        let logits = graph.outputs[0].name
+        graph.nodes.append(Node(name: "softmax", opType: "Softmax", inputs: [logits], outputs: ["probabilities"], attributes: [Attribute("axis", .int(1))]))
+        graph.outputs = [ValueInfo(name: "probabilities", shape: nil)]
+        let data = try Self.data(6, labels: [0, 1, 2, 1, 0, 2])
+        let withSoftmax = try ClassifierGraph(graph, sampleShape: data.sampleShape)
+        #expect(withSoftmax.logitsName == logits)
+        let plain = try ClassifierGraph(Self.tinyNet(), sampleShape: data.sampleShape)
+        let score = { (m: ClassifierGraph) in
+            try ClassifierScore.measure(m, data: data, indices: Array(0..<6), labels: data.labels["label"]!, labelName: "label", batchSize: 4)
+        }
+        #expect(try score(withSoftmax) == score(plain))
+        #expect(withSoftmax.exportable.outputs.map(\.name) == ["probabilities"])
+    }
+
     @Test func trainingNeedsLabelsAndFitsLabelsToTheLogits() throws {
         let unlabelled = try TrainingData(input: Tensor(shape: [4, 2, 4, 4], floats: KernelFixtures.values(128, seed: 1)), labels: [:])
         let loaded = LoadedModel(task: "tiny", format: .onnx, graph: Self.tinyNet(), metadata: [:])

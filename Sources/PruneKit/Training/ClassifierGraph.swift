@@ -1,5 +1,6 @@
 /// A classifier graph prepared to run mini-batches of a data file: one image input fed from
-/// `input`, the first graph output read as logits (N × classes).
+/// `input`, the first graph output read as logits (N × classes) — or, when that output is a
+/// Softmax / LogSoftmax, the values it normalizes (cross-entropy and distillation want logits).
 ///
 /// Exported models usually declare batch 1; here the batch dimension of the input and outputs
 /// is symbolic so that any batch size runs. `graph` is what recalibration, correction and
@@ -32,7 +33,9 @@ public struct ClassifierGraph: Sendable {
         flexible.valueInfo = []  // recorded intermediate shapes carry the old batch too
         self.graph = flexible
         inputName = input.name
-        logitsName = output.name
+        let producer = graph.nodes.first { $0.outputs.first == output.name }
+        let normalizes = producer.map { ["Softmax", "LogSoftmax"].contains($0.opType) && $0.domain.isEmpty && $0.inputs.count == 1 } ?? false
+        logitsName = normalizes ? producer!.inputs[0] : output.name
     }
 
     private static func batchSymbolic(_ dims: [Dim]) -> [Dim] {
