@@ -27,9 +27,10 @@ def main():
     ap.add_argument("--sizes", default="8,16,32", help="image sizes: digits 8×8 upsampled by 1, 2, 4")
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--torch-threads", type=int, default=2, help="the issue's comparison is 2; 1 shows what contention costs it")
     args = ap.parse_args()
-    torch.set_num_threads(2)
-    print(f"one epoch, batch {args.batch_size}, SGD momentum 0.9 wd 5e-4, cosine; PyTorch {torch.__version__} on 2 threads; "
+    torch.set_num_threads(args.torch_threads)
+    print(f"one epoch, batch {args.batch_size}, SGD momentum 0.9 wd 5e-4, cosine; PyTorch {torch.__version__} on {args.torch_threads} threads; "
           f"best of {args.repeats}")
     print(f"{'image':>7} {'samples':>8} {'ours s':>9} {'PyTorch s':>10} {'ratio':>7}")
     with tempfile.TemporaryDirectory() as work:
