@@ -8,7 +8,8 @@ Makes the task models if the folder has none (make_tasks.py), runs the Torch-Pru
 side by side, prints the tables and the goals, and writes every figure to the JSON file.
 --quick: models trained for a few epochs, rate 0.3 only, 1 fine-tuning epoch on both sides
 (a smoke run: its figures are not the acceptance figures).
---baselines FILE reuses a saved baselines JSON (the Torch-Pruning side takes minutes).
+--baselines FILE reuses a saved baselines.py JSON, or the baselines inside a compare JSON (the
+Torch-Pruning side takes minutes).
 """
 import argparse
 import json
@@ -64,6 +65,7 @@ def main():
     tasks_json = json.load(open(os.path.join(args.tasks, "tasks.json")))
     if args.baselines:
         bl = json.load(open(args.baselines))
+        bl = bl.get("baselines", bl)  # a compare JSON holds the baselines it used
     else:
         bl = baselines.run(args.tasks, rates, ARCHS, epochs)
     if bl["epochs"] != epochs:
@@ -85,7 +87,7 @@ def main():
         print("\n".join(lines), end="\n\n")
         lines, figures["storage"][arch] = tables.storage_table(bl, mine, arch, rates)
         print("\n".join(lines), end="\n\n")
-        lines, figures["adaptive"][arch] = tables.adaptive_lines(mine, tasks_json, arch)
+        lines, figures["adaptive"][arch] = tables.adaptive_lines(mine, arch)
         print("\n".join(lines), end="\n\n")
     print(f"speed: 4-task ResNet job at rate {sp['rate']} without data, ours {sp['ours_seconds']:.3f} s "
           f"[{sp['ours_mode']}] (process wall time, median of {sp['repeats']})")

@@ -142,8 +142,9 @@ def run(folder, binary=DEFAULT_BINARY, rates=RATES, archs=ARCHS, epochs=FT_EPOCH
     test = (x_te, y_te)
     results = {"binary": binary, "features": feat, "epochs": epochs, "archs": {}}
     for arch in archs:
-        res = results["archs"][arch] = {"unpruned": {t: accuracy(os.path.join(folder, arch, f"{t}.onnx"), x_te, y_te[t])
-                                                     for t in TASKS}}
+        originals = {t: os.path.join(folder, arch, f"{t}.onnx") for t in TASKS}
+        res = results["archs"][arch] = {"unpruned": {t: accuracy(p, x_te, y_te[t]) for t, p in originals.items()},
+                                        "unpruned_params": {t: onnx_params(p) for t, p in originals.items()}}
         for rate in rates:
             res[str(rate)] = {}
             for which in ("a", "b", "c"):

@@ -84,22 +84,22 @@ def storage_table(bl, ours, arch, rates):
                 continue
             b = r["bundle"]["params"]
             best = max(v for v in (tp_mean(bl, arch, rate, i, which) for i in ("l1", "fpgm", "bn_scale")) if v is not None)
-            lines.append(f"  {rate:<4} {which}: bundle {b} / independent {indep} = {b / indep:.3f}   "
+            lines.append(f"  {rate:<4} {which}: bundle {b} / TP independent {indep} = {b / indep:.3f}   "
                          f"(ours sum of task models {r['params_sum']}); mean acc ours {r['mean_acc']:.2f} vs best TP {best:.2f}")
             figures.append({"rate": rate, "setting": which, "bundle": b, "independent": indep, "ratio": b / indep,
                             "ours_mean": r["mean_acc"], "tp_best_mean": best, "storage_report": r.get("storage")})
     return lines, figures
 
 
-def adaptive_lines(ours, tasks_json, arch):
+def adaptive_lines(ours, arch):
     r = (ours or {}).get("archs", {}).get(arch, {}).get("adaptive", {})
     if "skipped" in r or r.get("mode") == "failed" or not r:
         return [f"{arch}: --rate adaptive: {r.get('skipped') or r.get('error', 'not run')[-200:]}"], r
-    before = sum(tasks_json["archs"][arch][t]["params"] for t in TASKS)
-    fig = {"mean_acc": r["mean_acc"], "params_sum": r["params_sum"], "mode": r["mode"],
+    before = sum(ours["archs"][arch]["unpruned_params"].values())
+    fig = {"mean_acc": r["mean_acc"], "params_sum": r["params_sum"], "params_unpruned": before, "mode": r["mode"],
            "bundle": r.get("bundle"), "chosen": r.get("chosen"), "front": r.get("front")}
     return [f"{arch}: --rate adaptive knee: mean acc {r['mean_acc']:.2f}, task params {r['params_sum']} "
-            f"({100 * r['params_sum'] / before:.1f}% of the unpruned torch count), bundle "
+            f"({100 * r['params_sum'] / before:.1f}% of the unpruned ONNX models), bundle "
             f"{(r.get('bundle') or {}).get('params', 'n/a')}, mode {r['mode']}, chosen {r.get('chosen', 'n/a')}"], fig
 
 
