@@ -2,6 +2,7 @@
 """Issue 6 acceptance, quality and speed: MFIS (`pruned prune`) against Torch-Pruning on digits tasks.
 
     python3 scripts/mfis_quality/compare.py [--tasks /tmp/mfis] [--pruned BIN] [--json results.json] [--quick]
+                                            [--bn folded|kept] [--baselines FILE]
 
 Makes the task models if the folder has none (make_tasks.py), runs the Torch-Pruning baselines
 (baselines.py) and our CLI (ours.py), times a 4-task ResNet job against four Torch-Pruning runs
@@ -55,12 +56,14 @@ def main():
     ap.add_argument("--json", help="figures file (default: TASKS/results/compare[-quick].json)")
     ap.add_argument("--baselines", help="reuse this baselines JSON instead of running Torch-Pruning")
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--bn", choices=["folded", "kept"], default="folded",
+                    help="how make_tasks.py exports, when it makes the models (see its --bn)")
     ap.add_argument("--repeats", type=int, default=3, help="speed measurement repeats (median)")
     args = ap.parse_args()
     t0 = time.perf_counter()
     rates, epochs = ((0.3,), 1) if args.quick else (RATES, FT_EPOCHS)
     if not os.path.exists(os.path.join(args.tasks, "tasks.json")):
-        subprocess.run([sys.executable, os.path.join(HERE, "make_tasks.py"), "--out", args.tasks]
+        subprocess.run([sys.executable, os.path.join(HERE, "make_tasks.py"), "--out", args.tasks, "--bn", args.bn]
                        + (["--quick"] if args.quick else []), check=True)
     tasks_json = json.load(open(os.path.join(args.tasks, "tasks.json")))
     if args.baselines:

@@ -7,9 +7,11 @@
 
 Writes
   OUT/train.safetensors, OUT/test.safetensors   input (N x 1 x 8 x 8 float32), label.<task>, label (= digit)
-  OUT/<arch>/<task>.onnx                        torch.onnx.export defaults of torch 2.x (the dynamo
-                                                exporter: BatchNormalization nodes kept, not folded),
+  OUT/<arch>/<task>.onnx                        torch.onnx.export's defaults (torch 2.15: the dynamo
+                                                exporter, whose optimizer folds BN into the convs: no
+                                                BatchNormalization node, `<conv>.weight_bias` initializers)
                                                 except external_data=False (one self-contained file);
+                                                --bn kept: the legacy exporter, BatchNormalization kept;
                                                 static shape 1 x 1 x 8 x 8, input "input", output "logits"
   OUT/<arch>/<task>.safetensors                 the torch state_dict (for the Torch-Pruning baselines)
   OUT/tasks.json                                unpruned test accuracy and params per arch and task
@@ -35,18 +37,22 @@ from config import (ARCHS, BACKBONE_EPOCHS, BACKBONE_LR, CLASSES, SEED, TASK_EPO
                     TASK_LR, TASKS, task_label)
 
 
-def export_onnx(model, path):
+def export_onnx(model, path, bn):
+    """bn="folded": torch.onnx.export's defaults (torch >= 2.9: the dynamo exporter, whose graph
+    optimizer folds BN into the conv in eval mode) but external_data=False. bn="kept": the legacy
+    TorchScript exporter without constant folding, which keeps the BatchNormalization nodes."""
     model.eval()
     x = torch.zeros(1, 1, data.SIZE, data.SIZE)
+    kw = {"external_data": False} if bn == "folded" else {"dynamo": False, "do_constant_folding": False,
+                                                           "opset_version": 17}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(model, (x,), path, input_names=["input"], output_names=["logits"],
-                          external_data=False, verbose=False)
+        torch.onnx.export(model, (x,), path, input_names=["input"], output_names=["logits"], verbose=False, **kw)
     if os.path.exists(path + ".data"):
         raise RuntimeError(f"{path}: the exporter wrote external data")
 
 
-def make_arch(arch, x_tr, d_tr, x_te, d_te, out, backbone_epochs, task_epochs):
+def make_arch(arch, x_tr, d_tr, x_te, d_te, out, backbone_epochs, task_epochs, bn):
     os.makedirs(os.path.join(out, arch), exist_ok=True)
     torch.manual_seed(SEED)
     backbone = models.make(arch, CLASSES["digit"])
@@ -61,7 +67,7 @@ def make_arch(arch, x_tr, d_tr, x_te, d_te, out, backbone_epochs, task_epochs):
             model.head = torch.nn.Linear(model.head.in_features, CLASSES[task])
             training.train(model, x_tr, task_label(task, d_tr), task_epochs, TASK_LR, seed=SEED + 1 + i)
         acc = training.accuracy(model, x_te, task_label(task, d_te))
-        export_onnx(model, os.path.join(out, arch, f"{task}.onnx"))
+        export_onnx(model, os.path.join(out, arch, f"{task}.onnx"), bn)
         save_file({k: v.contiguous() for k, v in model.state_dict().items()},
                   os.path.join(out, arch, f"{task}.safetensors"))
         summary[task] = {"accuracy": acc, "params": models.params(model)}
@@ -73,6 +79,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True)
     ap.add_argument("--quick", action="store_true", help="few epochs (smoke run; weaker models)")
+    ap.add_argument("--bn", choices=["folded", "kept"], default="folded",
+                    help="folded: the default exporter (BN folded into the convs); kept: BatchNormalization nodes")
     args = ap.parse_args()
     training.setup()
     t0 = time.perf_counter()
@@ -82,9 +90,9 @@ def main():
     data.write(os.path.join(args.out, "test.safetensors"), x_te, d_te)
     be, te = (3, 2) if args.quick else (BACKBONE_EPOCHS, TASK_EPOCHS)
     summary = {"train": len(x_tr), "test": len(x_te), "backbone_epochs": be, "task_epochs": te,
-               "torch": torch.__version__, "archs": {}}
+               "torch": torch.__version__, "bn": args.bn, "archs": {}}
     for arch in ARCHS:
-        summary["archs"][arch] = make_arch(arch, x_tr, d_tr, x_te, d_te, args.out, be, te)
+        summary["archs"][arch] = make_arch(arch, x_tr, d_tr, x_te, d_te, args.out, be, te, args.bn)
     summary["seconds"] = round(time.perf_counter() - t0, 1)
     with open(os.path.join(args.out, "tasks.json"), "w") as f:
         json.dump(summary, f, indent=2)

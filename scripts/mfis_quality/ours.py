@@ -47,9 +47,17 @@ def accuracy(onnx_path, x, y):
 
 
 def onnx_params(path):
-    """Elements of the floating-point initializers (weights, biases; BN statistics if not folded)."""
+    """Parameters as deployed with BN folded: the floating-point initializers' elements, where a
+    BatchNormalization counts one bias per channel (its scale, shift, mean and variance fold into
+    the conv) — the count baselines.deployed_params gives for the Torch-Pruning models."""
     floats = {onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16, onnx.TensorProto.BFLOAT16, onnx.TensorProto.DOUBLE}
-    return sum(int(np.prod(t.dims)) for t in onnx.load(path).graph.initializer if t.data_type in floats)
+    graph = onnx.load(path).graph
+    sizes = {t.name: int(np.prod(t.dims)) for t in graph.initializer if t.data_type in floats}
+    total = sum(sizes.values())
+    for n in graph.node:
+        if n.op_type == "BatchNormalization":  # inputs X, scale, B, mean, var: keep one of the four
+            total -= sum(sizes.get(name, 0) for name in n.input[1:5]) - sizes.get(n.input[2], 0)
+    return total
 
 
 def bundle_params(path):
