@@ -144,6 +144,9 @@ def time_job(binary, folder, arch="resnet", rate=0.3, repeats=3):
 
 
 def run(folder, binary=DEFAULT_BINARY, rates=RATES, archs=ARCHS, epochs=FT_EPOCHS, work=None, log=print):
+    if not (os.path.isfile(binary) and os.access(binary, os.X_OK)):
+        log(f"ours: no executable at {binary}: our side skipped")
+        return {"binary": binary, "error": "no executable", "features": None, "epochs": epochs, "archs": {}}
     feat = cli.features(binary)
     work = work or tempfile.mkdtemp(prefix="mfis-ours-")
     x_te, y_te = data.read(os.path.join(folder, "test.safetensors"))
