@@ -114,6 +114,13 @@ def evaluate(out, result, test):
     return result
 
 
+def fresh(out):
+    """An empty output folder: a bundle left by an earlier run must not pass for this run's."""
+    shutil.rmtree(out, ignore_errors=True)
+    os.makedirs(out)
+    return out
+
+
 def setting(binary, feat, arch, folder, out, rate, which, epochs, test):
     flags, missing = cli.options(feat, rate, None if which == "a" else os.path.join(folder, "train.safetensors"),
                                  None if which == "a" else (0 if which == "b" else epochs))
@@ -161,11 +168,11 @@ def run(folder, binary=DEFAULT_BINARY, rates=RATES, archs=ARCHS, epochs=FT_EPOCH
             for which in ("a", "b", "c"):
                 if which == "c" and epochs == 0:
                     continue
-                out = os.path.join(work, arch, f"{rate}-{which}")
+                out = fresh(os.path.join(work, arch, f"{rate}-{which}"))
                 r = res[str(rate)][which] = setting(binary, feat, arch, folder, out, rate, which, epochs, test)
                 log(f"ours {arch:6s} r={rate:<4} ({which}) {describe(r)}")
         if feat["adaptive"]:
-            out = os.path.join(work, arch, "adaptive")
+            out = fresh(os.path.join(work, arch, "adaptive"))
             flags, _ = cli.options(feat, "adaptive", os.path.join(folder, "train.safetensors") if feat["data"] else None,
                                    0 if feat["data"] else None)
             r = cli.prune(binary, [os.path.join(folder, arch, f"{t}.onnx") for t in TASKS], flags, out)
