@@ -78,3 +78,27 @@ import Testing
         #expect(errors.allSatisfy { $0! <= 1 }, "errors \(errors)")
     }
 }
+
+@Suite struct KernelConvBackwardBatchTests {
+    /// Large enough to share images among cores: the result must equal the image-by-image
+    /// sum (each single image small enough to run alone).
+    @Test(arguments: [([4, 16, 16, 16], [16, 16, 3, 3], 1), ([16, 64, 16, 16], [64, 1, 3, 3], 64), ([4, 64, 16, 16], [128, 64, 1, 1], 1)])
+    func batchEqualsSumOfImages(input: [Int], weight: [Int], group: Int) throws {
+        let p = Conv2DParameters(pads: weight[2] == 3 ? [1, 1, 1, 1] : [0, 0, 0, 0], group: group)
+        let x = KernelFixtures.random(input, seed: 91)
+        let w = KernelFixtures.random(weight, seed: 92)
+        let dy = KernelFixtures.random(try conv2d(x, weight: w, bias: nil, p).shape, seed: 93)
+        let whole = try conv2dBackward(x, weight: w, gradOutput: dy, p)
+        var dw = [Float](repeating: 0, count: w.count)
+        var dx: [Float] = []
+        for n in 0..<input[0] {
+            let xn = try x.sliced(starts: [n], ends: [n + 1], axes: [0])
+            let dyn = try dy.sliced(starts: [n], ends: [n + 1], axes: [0])
+            let part = try conv2dBackward(xn, weight: w, gradOutput: dyn, p)
+            dx += part.input!.storage
+            for i in dw.indices { dw[i] += part.weight!.storage[i] }
+        }
+        #expect(KernelFixtures.maxDifference(whole.input!.storage, dx) < 1e-5)
+        #expect(KernelFixtures.maxDifference(whole.weight!.storage, dw) < 1e-3)
+    }
+}
