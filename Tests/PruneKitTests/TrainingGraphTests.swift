@@ -109,6 +109,30 @@ import Testing
         #expect(losses.last! < 0.7 * losses.first!, "\(losses)")
     }
 
+    /// `x.view(x.size(0), -1)` as PyTorch exports it between a conv and a linear layer: the
+    /// shape subgraph runs on integers and stays off the tape; the gradient flows through the Reshape.
+    @Test func shapeSubgraphIsEvaluatedNotDifferentiated() throws {
+        var b = GraphBuilder(name: "view", seed: 5)
+        let x = b.input("x", shape: [1, 2, 4, 4])
+        let h = b.node("Tanh", [b.conv(x, out: 3, kernel: 3, stride: 2, name: "conv")], outputShape: [1, 3, 2, 2])
+        let shape = b.node("Shape", [h], outputShape: [4])
+        let batch = b.node("Gather", [shape, b.constant("zero", Tensor(shape: [], int64s: [0]))], outputShape: [],
+                           attributes: [Attribute("axis", .int(0))])
+        let batch1 = b.node("Unsqueeze", [batch, b.constant("axes", Tensor(shape: [1], int64s: [0]))], outputShape: [1])
+        let target = b.node("Concat", [batch1, b.constant("minus1", Tensor(shape: [1], int64s: [-1]))], outputShape: [2],
+                            attributes: [Attribute("axis", .int(0))])
+        let flat = b.node("Reshape", [h, target], outputShape: [1, 12])
+        b.output(b.linear(flat, out: 4, name: "fc"))
+        let trainable = try TrainableGraph(b.graph)
+        #expect(trainable.parameterNames == ["conv.bias", "conv.weight", "fc.bias", "fc.weight"])
+        let inputs = ["x": KernelFixtures.random([3, 2, 4, 4], seed: 6)]
+        let pass = try trainable.forward(inputs: inputs, state: [:], mode: .training)
+        #expect(pass.tape.map { trainable.graph.nodes[$0.node].opType } == ["Conv", "Tanh", "Reshape", "Gemm"])
+        let errors = try GraphGradientCheck.errors(trainable, inputs: inputs, mode: .training,
+                                                   loss: GraphGradientCheck.crossEntropy(labels: [0, 3, 1]))
+        #expect(errors.values.allSatisfy { $0 <= 1 }, "\(errors)")
+    }
+
     @Test func residualGradientSumsBothPaths() throws {
         // y = relu-free x·w + x·w through two readers of the same value: dL/dw = 2·Σ r·x.
         var b = GraphBuilder(name: "twice", seed: 1)
