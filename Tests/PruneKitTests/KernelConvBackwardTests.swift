@@ -15,6 +15,16 @@ import Testing
         try check(input: [1, 2, 6, 5], weight: [3, 2, 3, 2], bias: true, Conv2DParameters(strides: [2, 2], autoPad: autoPad))
     }
 
+    /// Unit-stride depthwise takes its own path (padded planes, one loop per tap).
+    @Test(arguments: [
+        Conv2DParameters(pads: [1, 0, 2, 1], group: 3),
+        Conv2DParameters(dilations: [2, 1], group: 3, autoPad: .sameLower),
+        Conv2DParameters(group: 3, autoPad: .valid),
+    ])
+    func unitStrideDepthwiseGradients(p: Conv2DParameters) throws {
+        try check(input: [2, 3, 5, 6], weight: [6, 1, 3, 2], bias: true, p)
+    }
+
     private func check(input: [Int], weight: [Int], bias: Bool, _ p: Conv2DParameters) throws {
         let inputs = [KernelFixtures.random(input, seed: 31), KernelFixtures.random(weight, seed: 32)]
             + (bias ? [KernelFixtures.random([weight[0]], seed: 33)] : [])

@@ -56,7 +56,7 @@ public func conv2dBackward(_ x: NDArray<Float>, weight: NDArray<Float>, gradOutp
 
 /// One backward call over raw buffers. Each image writes only its own part of dX, so images
 /// run concurrently; dW is summed per worker and the partial sums added at the end.
-private struct ConvBackward: @unchecked Sendable {
+struct ConvBackward: @unchecked Sendable {
     /// Multiply-adds below which threads cost more than they save.
     static let parallelWork = 1 << 20
 
@@ -67,7 +67,14 @@ private struct ConvBackward: @unchecked Sendable {
     let dx: UnsafeMutablePointer<Float>?
     let dw: UnsafeMutablePointer<Float>?
 
+    /// Groups of one input channel and a few filters: too thin for GEMM.
     var depthwise: Bool { g.groupChannels == 1 && g.groupFilters <= 4 }
+
+    /// Floats of per-worker scratch: the column matrix, or the depthwise planes.
+    var scratchCount: Int {
+        if depthwise { return g.h.stride == 1 && g.w.stride == 1 ? DepthwisePlanes(g).count : 0 }
+        return g.direct ? 0 : g.depth * g.outPlane
+    }
 
     func run() {
         let work = g.batch * g.filters * g.outPlane * g.depth
@@ -78,14 +85,14 @@ private struct ConvBackward: @unchecked Sendable {
         defer { partials.base.deallocate() }
         let body: @Sendable (Int) -> Void = { worker in
             let target = worker == 0 ? dw : dw.map { _ in partials.base + (worker - 1) * weightCount }
-            let columns = UnsafeMutablePointer<Float>.allocate(capacity: depthwise || g.direct ? 0 : g.depth * g.outPlane)
-            defer { columns.deallocate() }
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: scratchCount)
+            defer { scratch.deallocate() }
             for n in stride(from: worker, to: g.batch, by: workers) {
                 for group in 0..<g.group {
                     if depthwise {
-                        depthwiseImage(n, group, dw: target)
+                        depthwiseImage(n, group, dw: target, scratch: scratch)
                     } else {
-                        image(n, group, dw: target, columns: columns)
+                        image(n, group, dw: target, columns: scratch)
                     }
                 }
             }
@@ -134,41 +141,6 @@ private struct ConvBackward: @unchecked Sendable {
                  a: weight + group * g.groupFilters * depth, lda: depth, b: dyG, ldb: outPlane,
                  beta: direct ? 1 : 0, c: direct ? image : columns, ldc: outPlane)
             if !direct { col2im(columns: columns, channels: g.groupChannels, h: g.h, w: g.w, image: image) }
-        }
-    }
-
-    /// One input channel per group: for each filter and kernel tap, one pass over the output
-    /// rows, the in-image columns found as im2col finds them.
-    private func depthwiseImage(_ n: Int, _ group: Int, dw target: UnsafeMutablePointer<Float>?) {
-        let (h, w) = (g.h, g.w)
-        let plane = x + (n * g.channels + group) * g.inPlane
-        let gradPlane = dx.map { $0 + (n * g.channels + group) * g.inPlane }
-        for f in (group * g.groupFilters)..<((group + 1) * g.groupFilters) {
-            let dyPlane = dy + (n * g.filters + f) * g.outPlane
-            for ki in 0..<h.kernel {
-                for kj in 0..<w.kernel {
-                    let tap = (f * h.kernel + ki) * w.kernel + kj
-                    let shift = kj * w.dilation - w.padBegin
-                    let first = min(w.output, shift >= 0 ? 0 : (-shift + w.stride - 1) / w.stride)
-                    let last = min(w.output, w.input - shift <= 0 ? 0 : (w.input - shift + w.stride - 1) / w.stride)
-                    guard last > first else { continue }
-                    let wv = weight[tap]
-                    var sum: Float = 0
-                    for oh in 0..<h.output {
-                        let ih = h.source(out: oh, tap: ki)
-                        guard ih >= 0, ih < h.input else { continue }
-                        let row = dyPlane + oh * w.output
-                        let line = ih * w.input + shift
-                        if target != nil {
-                            for ow in first..<last { sum += row[ow] * plane[line + ow * w.stride] }
-                        }
-                        if let gradPlane {
-                            for ow in first..<last { gradPlane[line + ow * w.stride] += wv * row[ow] }
-                        }
-                    }
-                    target?[tap] += sum
-                }
-            }
         }
     }
 }
