@@ -33,11 +33,16 @@ public struct Job: Sendable, Codable, Equatable {
         public var paramsAfter: Int
         public var flopsBefore: Int?
         public var flopsAfter: Int?
+        /// Held-out top-1 accuracy (0...1) of the unpruned model and of the model written
+        /// (recalibrated, fine-tuned), when the job came with data.
+        public var accuracyBefore: Double?
+        public var accuracyAfter: Double?
     }
 
     public var id: String
     public var status: Status
-    /// What the job is doing now: `queued`, `load`, `prune`, `write`, `bundle`, then `done`, `failed` or `cancelled`.
+    /// What the job is doing now: `queued`, `load`, `prune` (with data `evaluate`, `recalibrate`,
+    /// `finetune`), `write`, `bundle`, then `done`, `failed` or `cancelled`.
     public var stage: String
     /// 0...1 over the whole job.
     public var progress: Double

@@ -8,19 +8,34 @@ public struct JobConfig: Sendable, Codable, Equatable {
     public var rate: Double = 0.3
     /// `same` (as the input), `onnx`, `safetensors` or `both`.
     public var format: String = "same"
+    /// Fine-tuning epochs after recalibration; above 0 needs a `data` part.
+    public var finetuneEpochs: Int = 0
+    /// Initial learning rate of the cosine schedule.
+    public var lr: Float = TrainingOptions.defaultLearningRate
+    /// Mini-batch size for fine-tuning, recalibration and scoring.
+    public var batchSize: Int = TrainingOptions.defaultBatchSize
 
     public init() {}
 
     /// Missing keys take their defaults, so a job.json written before a key existed still loads.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        rate = try c.decodeIfPresent(Double.self, forKey: .rate) ?? 0.3
-        format = try c.decodeIfPresent(String.self, forKey: .format) ?? "same"
+        let defaults = JobConfig()
+        rate = try c.decodeIfPresent(Double.self, forKey: .rate) ?? defaults.rate
+        format = try c.decodeIfPresent(String.self, forKey: .format) ?? defaults.format
+        finetuneEpochs = try c.decodeIfPresent(Int.self, forKey: .finetuneEpochs) ?? defaults.finetuneEpochs
+        lr = try c.decodeIfPresent(Float.self, forKey: .lr) ?? defaults.lr
+        batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? defaults.batchSize
     }
 
-    private enum CodingKeys: String, CodingKey { case rate, format }
+    private enum CodingKeys: String, CodingKey { case rate, format, finetuneEpochs, lr, batchSize }
 
-    public static let keys: Set<String> = ["rate", "format"]
+    public static let keys: Set<String> = ["rate", "format", "finetuneEpochs", "lr", "batchSize"]
+
+    /// The training recipe of a job with data: these keys, the rest at their defaults.
+    public var training: TrainingOptions {
+        TrainingOptions(epochs: finetuneEpochs, learningRate: lr, batchSize: batchSize)
+    }
 
     /// A config that does not validate: the field and what is wrong with it (HTTP 422).
     public struct Invalid: Error, Equatable, CustomStringConvertible {
@@ -55,6 +70,12 @@ public struct JobConfig: Sendable, Codable, Equatable {
                 config.rate = v
             case "format":
                 config.format = value
+            case "finetuneEpochs", "batchSize":
+                guard let v = Int(value) else { throw Invalid(field: name, message: "'\(value)' is not an integer") }
+                if name == "finetuneEpochs" { config.finetuneEpochs = v } else { config.batchSize = v }
+            case "lr":
+                guard let v = Float(value) else { throw Invalid(field: "lr", message: "'\(value)' is not a number") }
+                config.lr = v
             default:
                 throw Invalid(field: name, message: "unknown parameter (known: \(keys.sorted().joined(separator: ", ")))")
             }
@@ -69,13 +90,30 @@ public struct JobConfig: Sendable, Codable, Equatable {
         case ("rate", _): throw Invalid(field: "rate", message: "must be a number")
         case ("format", .string(let v)): format = v
         case ("format", _): throw Invalid(field: "format", message: "must be a string")
+        case ("finetuneEpochs", .number(let v)): finetuneEpochs = try Self.integer(v, field: key)
+        case ("batchSize", .number(let v)): batchSize = try Self.integer(v, field: key)
+        case ("finetuneEpochs", _), ("batchSize", _): throw Invalid(field: key, message: "must be an integer")
+        case ("lr", .number(let v)): lr = Float(v)
+        case ("lr", _): throw Invalid(field: "lr", message: "must be a number")
         default:
             throw Invalid(field: key, message: "unknown field (known: \(Self.keys.sorted().joined(separator: ", ")))")
         }
     }
 
+    private static func integer(_ v: Double, field: String) throws(Invalid) -> Int {
+        guard v.rounded() == v, abs(v) < 1e9 else { throw Invalid(field: field, message: "must be an integer, got \(v)") }
+        return Int(v)
+    }
+
     public func validate() throws(Invalid) {
         if let problem = PruningPipeline.checkRate(rate) { throw Invalid(field: "rate", message: problem) }
+        if let (field, message) = training.problem() {
+            switch field {
+            case .epochs: throw Invalid(field: "finetuneEpochs", message: message)
+            case .batchSize: throw Invalid(field: "batchSize", message: message)
+            default: throw Invalid(field: "lr", message: message)
+            }
+        }
         guard PruningPipeline.OutputFormat(rawValue: format) != nil else {
             throw Invalid(field: "format", message: "must be one of same, onnx, safetensors, both; got '\(format)'")
         }

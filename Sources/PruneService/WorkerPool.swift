@@ -129,7 +129,8 @@ public final class WorkerPool: Sendable {
             log.info("job running", metadata: ["models": "\(job.models.map(\.name))"])
             let formats = PruningPipeline.OutputFormat(rawValue: job.config.format) ?? .same
             let pipeline = PruningPipeline(
-                options: .init(rate: job.config.rate, format: formats),
+                options: .init(rate: job.config.rate, format: formats, data: job.data.map { _ in store.dataFile(of: id) },
+                               training: job.config.training),
                 hooks: .init(
                     progress: { [self] stage, fraction in
                         if let pause = self.debugStageDelay {
@@ -161,7 +162,9 @@ public final class WorkerPool: Sendable {
                 j.artifacts = listed
                 j.summary = report.models.map {
                     Job.TaskSummary(task: $0.task, paramsBefore: $0.before.params, paramsAfter: $0.after.params,
-                                    flopsBefore: $0.before.flops, flopsAfter: $0.after.flops)
+                                    flopsBefore: $0.before.flops, flopsAfter: $0.after.flops,
+                                    accuracyBefore: $0.accuracy?.beforePruning.accuracy,
+                                    accuracyAfter: $0.accuracy.map { ($0.afterFineTuning ?? $0.afterRecalibration ?? $0.afterPruning).accuracy })
                 }
             }
             log.info("job succeeded", metadata: ["seconds": "\(String(format: "%.2f", Date().timeIntervalSince(started)))"])
@@ -193,7 +196,9 @@ public final class WorkerPool: Sendable {
 
     static func code(for error: any Error) -> String {
         switch error {
-        case is ModelFile.Failure, is PruningPipeline.Failure, is SurgeryError: return "invalid_model"
+        case is ModelFile.Failure, is PruningPipeline.Failure, is SurgeryError, is ForwardError, is TrainingError, is CalibrationError:
+            return "invalid_model"
+        case is TrainingDataError: return "invalid_data"
         default: return "internal"
         }
     }

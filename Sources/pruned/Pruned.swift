@@ -9,6 +9,6 @@ struct Pruned: AsyncParsableCommand {
             Exit codes: 0 success, 64 bad usage, 65 a model file that cannot be read or pruned, \
             66 an input file that does not exist, 73 an output that cannot be written.
             """,
-        subcommands: [ServeCommand.self, PruneCommand.self, InspectCommand.self, RunCommand.self, ExampleModelCommand.self]
+        subcommands: [ServeCommand.self, PruneCommand.self, TrainCommand.self, InspectCommand.self, RunCommand.self, ExampleModelCommand.self]
     )
 }

@@ -5,8 +5,11 @@ public struct PruneReport: Sendable, Codable {
     /// Fraction of each prunable group's channels removed.
     public var rate: Double
     public var models: [ModelReport]
-    /// Wall time per stage (load, analyze, select, surgery, write) over all models.
+    /// Wall time per stage (load, analyze, select, surgery, write; with data evaluate,
+    /// recalibrate, finetune) over all models.
     public var seconds: [String: Double]
+    /// The recipe of the data stages, when a data file was given.
+    public var training: TrainingOptions?
 
     public init(method: String, rate: Double, models: [ModelReport], seconds: [String: Double]) {
         self.method = method
@@ -27,6 +30,8 @@ public struct ModelReport: Sendable, Codable {
     /// weights carry one (`features.0.weight` → `features.0`), so the module can be rebuilt.
     public var channels: [String: Int]
     public var groups: [GroupReport]
+    /// Accuracy and loss on the held-out split before and after each step, when data was given.
+    public var accuracy: AccuracyReport?
 }
 
 public struct GroupReport: Sendable, Codable, Equatable {

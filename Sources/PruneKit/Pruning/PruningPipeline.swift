@@ -13,10 +13,17 @@ public struct PruningPipeline: Sendable {
         public var rate: Double
         public var format: OutputFormat
         public var inputShapes: [String: [Int]]
-        public init(rate: Double, format: OutputFormat = .same, inputShapes: [String: [Int]] = [:]) {
+        /// A data file (`input`, `label` / `label.<task>`): with it, every model is scored before
+        /// and after pruning, recalibrated, and fine-tuned for `training.epochs`.
+        public var data: URL?
+        public var training: TrainingOptions
+        public init(rate: Double, format: OutputFormat = .same, inputShapes: [String: [Int]] = [:],
+                    data: URL? = nil, training: TrainingOptions = TrainingOptions()) {
             self.rate = rate
             self.format = format
             self.inputShapes = inputShapes
+            self.data = data
+            self.training = training
         }
     }
 
@@ -26,7 +33,8 @@ public struct PruningPipeline: Sendable {
     }
 
     /// How a caller follows and stops a run (the job service): progress per stage, and a
-    /// cancellation check between stages that ends the run with `CancellationError`.
+    /// cancellation check between stages (and between batches of the data stages) that ends
+    /// the run with `CancellationError`.
     public struct Hooks: Sendable {
         public var progress: @Sendable (_ stage: String, _ fraction: Double) -> Void
         public var isCancelled: @Sendable () -> Bool
@@ -54,9 +62,18 @@ public struct PruningPipeline: Sendable {
         rate.isFinite && rate >= 0 && rate < 1 ? nil : "rate must be at least 0 and below 1 (the fraction of each prunable group's channels removed), got \(rate)"
     }
 
+    /// Where each stage starts, as a fraction of one model's share of the progress.
+    private var stageStart: [String: Double] {
+        options.data == nil
+            ? ["load": 0, "prune": 0.3, "write": 0.6]
+            : ["load": 0, "prune": 0.05, "evaluate": 0.1, "recalibrate": 0.15, "finetune": 0.3, "write": 0.95]
+    }
+
     @discardableResult
     public func run(models: [URL], outputDirectory: URL) throws -> PruneReport {
         if let problem = Self.checkRate(options.rate) { throw Failure(message: problem) }
+        if let problem = options.training.problem() { throw Failure(message: "\(problem.field): \(problem.message)") }
+        let recovery = try options.data.map { try AccuracyRecovery(data: TrainingData.read(contentsOf: $0), options: options.training) }
         let tasks = models.map { $0.deletingPathExtension().lastPathComponent }
         if let dup = Dictionary(grouping: tasks, by: { $0 }).first(where: { $0.value.count > 1 })?.key {
             throw Failure(message: "two models are named '\(dup)': the output file names would collide")
@@ -66,20 +83,33 @@ public struct PruningPipeline: Sendable {
         var reports: [ModelReport] = []
         for (index, url) in models.enumerated() {
             var clock = StageClock()
+            let start = stageStart
             try checkpoint("load", model: index, of: models.count, step: 0)
             let model = try ModelFile.load(url)
             clock.lap("load")
-            try checkpoint("prune", model: index, of: models.count, step: 0.3)
+            try checkpoint("prune", model: index, of: models.count, step: start["prune"]!)
             let pruner = MagnitudePruner(rate: options.rate, inputShapes: options.inputShapes)
             let result = try pruner.prune(model.graph, task: model.task, source: url.lastPathComponent) {
                 if hooks.isCancelled() { throw CancellationError() }
             }
             var report = result.report
-            try checkpoint("write", model: index, of: models.count, step: 0.6)
+            var graph = result.graph
+            if let recovery {
+                let stages = ["evaluate", "recalibrate", "finetune", "write"].map { start[$0]! }
+                let recovered = try recovery.run(original: model.graph.constantsAsInitializers(), pruned: result.graph,
+                                                 keptRows: result.keptRows, task: model.task) { stage, fraction in
+                    let from = start[stage]!, to = stages.first { $0 > from } ?? from
+                    try checkpoint(stage, model: index, of: models.count, step: from + fraction * (to - from))
+                }
+                graph = recovered.graph
+                report.accuracy = recovered.report
+                for (k, v) in recovered.seconds { seconds[k, default: 0] += v }
+            }
+            try checkpoint("write", model: index, of: models.count, step: start["write"]!)
             clock.restart()
             for format in try formats(for: model) {
                 let out = outputDirectory.appendingPathComponent("\(model.task).\(format.rawValue)")
-                try ModelFile.write(result.graph, format: format, metadata: model.metadata, to: out)
+                try ModelFile.write(graph, format: format, metadata: model.metadata, to: out)
                 report.outputs.append(out.lastPathComponent)
             }
             clock.lap("write")
@@ -87,7 +117,8 @@ public struct PruningPipeline: Sendable {
             for (k, v) in clock.seconds.merging(result.seconds, uniquingKeysWith: +) { seconds[k, default: 0] += v }
         }
         seconds["total"] = seconds.values.reduce(0, +)
-        let report = PruneReport(method: "l1-magnitude", rate: options.rate, models: reports, seconds: seconds)
+        var report = PruneReport(method: "l1-magnitude", rate: options.rate, models: reports, seconds: seconds)
+        report.training = recovery?.options
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try encoder.encode(report).write(to: outputDirectory.appendingPathComponent("report.json"), options: .atomic)
