@@ -36,13 +36,14 @@ extension Interpreter {
             "ReduceMean": reduceMean,
         ]
         for op in BinaryOp.allCases { table[op.rawValue] = { try binary(op, $0) } }
-        let fixed: [String: UnaryOp] = [
-            "Relu": .relu, "Sigmoid": .sigmoid, "Tanh": .tanh, "HardSwish": .hardSwish,
-            "Erf": .erf, "Exp": .exp, "Log": .log, "Sqrt": .sqrt, "Reciprocal": .reciprocal,
-            "Neg": .neg, "Abs": .abs, "Floor": .floor, "Ceil": .ceil,
-        ]
-        for (name, op) in fixed { table[name] = { [.float(try $0.floats(0).applying(op))] } }
-        let parameterized: [String: @Sendable (OpContext) throws -> UnaryOp] = [
+        for (name, make) in unaryOps { table[name] = { [.float(try $0.floats(0).applying(make($0)))] } }
+        return table
+    }()
+
+    /// The elementwise activations and math ops, each with how its node's attributes (ONNX
+    /// defaults where absent) make the function; the backward pass differentiates the same.
+    static let unaryOps: [String: @Sendable (OpContext) throws -> UnaryOp] = {
+        var table: [String: @Sendable (OpContext) throws -> UnaryOp] = [
             "LeakyRelu": { .leakyRelu(alpha: try $0.float("alpha", UnaryOp.defaultLeakyReluAlpha)) },
             "HardSigmoid": {
                 .hardSigmoid(alpha: try $0.float("alpha", UnaryOp.defaultHardSigmoid.alpha),
@@ -61,7 +62,12 @@ extension Interpreter {
                 }
             },
         ]
-        for (name, make) in parameterized { table[name] = { [.float(try $0.floats(0).applying(make($0)))] } }
+        let fixed: [String: UnaryOp] = [
+            "Relu": .relu, "Sigmoid": .sigmoid, "Tanh": .tanh, "HardSwish": .hardSwish,
+            "Erf": .erf, "Exp": .exp, "Log": .log, "Sqrt": .sqrt, "Reciprocal": .reciprocal,
+            "Neg": .neg, "Abs": .abs, "Floor": .floor, "Ceil": .ceil,
+        ]
+        for (name, op) in fixed { table[name] = { _ in op } }
         return table
     }()
 }

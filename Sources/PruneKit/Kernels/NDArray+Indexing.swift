@@ -92,7 +92,19 @@ extension NDArray {
 extension NDArray where Element == Float {
     /// ReduceMean over `axes` (nil = all), keeping them as 1s when `keepDims`.
     public func reducedMean(axes: [Int]?, keepDims: Bool = true) throws -> NDArray {
-        let reduce = Set(try (axes ?? Array(0..<rank)).map { try Self.resolveAxis($0, rank: rank, name: "ReduceMean axis") })
+        let (sums, count) = try reduced(axes: axes, keepDims: keepDims, name: "ReduceMean axis")
+        let n = Float(count)
+        return NDArray(uncheckedShape: sums.shape, storage: sums.storage.map { $0 / n })
+    }
+
+    /// ReduceSum over `axes` (nil = all), keeping them as 1s when `keepDims`.
+    public func reducedSum(axes: [Int]?, keepDims: Bool = true) throws -> NDArray {
+        try reduced(axes: axes, keepDims: keepDims, name: "ReduceSum axis").sums
+    }
+
+    /// Sums over `axes` and how many values each sum adds.
+    private func reduced(axes: [Int]?, keepDims: Bool, name: String) throws -> (sums: NDArray, count: Int) {
+        let reduce = Set(try (axes ?? Array(0..<rank)).map { try Self.resolveAxis($0, rank: rank, name: name) })
         let kept = shape.enumerated().map { reduce.contains($0.offset) ? 1 : $0.element }
         let keptStrides = contiguousStrides(kept).enumerated().map { reduce.contains($0.offset) ? 0 : $0.element }
         var sums = [Float](repeating: 0, count: kept.reduce(1, *))
@@ -106,8 +118,7 @@ extension NDArray where Element == Float {
                 o += stepOut
             }
         }
-        let n = Float(reduce.map { shape[$0] }.reduce(1, *))
         let outShape = keepDims ? kept : shape.enumerated().filter { !reduce.contains($0.offset) }.map(\.element)
-        return NDArray(uncheckedShape: outShape, storage: sums.map { $0 / n })
+        return (NDArray(uncheckedShape: outShape, storage: sums), reduce.map { shape[$0] }.reduce(1, *))
     }
 }

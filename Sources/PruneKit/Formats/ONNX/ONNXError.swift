@@ -5,7 +5,11 @@ import Foundation
 public enum ONNXError: Error, Equatable, CustomStringConvertible {
     /// Not a protobuf `ModelProto`, or one without a graph.
     case notAModel(reason: String)
+    /// External data in a model read from memory (an upload), where there is no directory to
+    /// find the side file in.
     case externalData(tensor: String)
+    /// External data whose location, offset or length is wrong, or whose file cannot be read.
+    case badExternalData(tensor: String, reason: String)
     /// `code` is the ONNX `TensorProto.DataType`.
     case unsupportedElementType(tensor: String, code: Int)
     /// A negative dimension, or a shape whose byte count does not fit in memory.
@@ -25,7 +29,9 @@ public enum ONNXError: Error, Equatable, CustomStringConvertible {
         case let .notAModel(reason):
             return "not an ONNX model: \(reason)"
         case let .externalData(tensor):
-            return "\(tensor) keeps its data in an external file, which is not supported: re-export the model with the weights stored inside it (e.g. torch.onnx.export(..., external_data=False), or onnx.save_model(model, path, save_as_external_data=False))"
+            return "\(tensor) keeps its data in an external file, which can only be read when the model is read from a file next to it: re-export the model with the weights stored inside it (e.g. torch.onnx.export(..., external_data=False), or onnx.save_model(model, path, save_as_external_data=False))"
+        case let .badExternalData(tensor, reason):
+            return "\(tensor) keeps its data in an external file: \(reason)"
         case let .unsupportedElementType(tensor, code):
             return "\(tensor) has element type \(onnxTypeName(code)) (\(code)), which is not supported (supported: \(DType.allCases.map(\.rawValue).joined(separator: ", ")))"
         case let .badDims(tensor, dims):

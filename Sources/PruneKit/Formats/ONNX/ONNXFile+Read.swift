@@ -3,7 +3,8 @@ import SwiftProtobuf
 
 /// ModelProto -> Graph.
 enum ONNXReader {
-    static func graph(from data: Data) throws -> Graph {
+    /// `externalData` resolves tensors kept in side files; without it they are refused.
+    static func graph(from data: Data, externalData: ONNXExternalData? = nil) throws -> Graph {
         guard !data.isEmpty else { throw ONNXError.notAModel(reason: "the file is empty") }
         let model: Onnx_ModelProto
         do {
@@ -24,7 +25,7 @@ enum ONNXReader {
         graph.nodes = try g.node.map(node)
         for tp in g.initializer {
             guard graph.initializers[tp.name] == nil else { throw ONNXError.duplicateInitializer(name: tp.name) }
-            graph.setInitializer(tp.name, try tensor(tp, "initializer '\(tp.name)'"))
+            graph.setInitializer(tp.name, try tensor(tp, "initializer '\(tp.name)'", externalData: externalData))
         }
         graph.inputs = try g.input.map(valueInfo)
         graph.outputs = try g.output.map(valueInfo)
@@ -110,8 +111,7 @@ enum ONNXReader {
     }
 
     /// A TensorProto's values. `raw_data` is shared with the decoded message, not copied.
-    static func tensor(_ tp: Onnx_TensorProto, _ label: String) throws -> Tensor {
-        if tp.dataLocation == .external { throw ONNXError.externalData(tensor: label) }
+    static func tensor(_ tp: Onnx_TensorProto, _ label: String, externalData: ONNXExternalData? = nil) throws -> Tensor {
         guard let dtype = DType(onnxCode: Int(tp.dataType)) else {
             throw ONNXError.unsupportedElementType(tensor: label, code: Int(tp.dataType))
         }
@@ -125,7 +125,10 @@ enum ONNXReader {
         let shape = tp.dims.map { Int($0) }
 
         let data: Data
-        if tp.hasRawData {
+        if tp.dataLocation == .external {
+            guard let externalData else { throw ONNXError.externalData(tensor: label) }
+            data = try externalData.bytes(tp.externalData, tensor: label, expectedBytes: bytes)
+        } else if tp.hasRawData {
             guard tp.rawData.count == bytes else {
                 throw ONNXError.sizeMismatch(tensor: label, dtype: dtype, shape: shape, expectedBytes: bytes, actualBytes: tp.rawData.count)
             }

@@ -17,7 +17,9 @@ import Foundation
 /// fields; inputs, outputs and `value_info` with element type and shape; the model's IR
 /// version, opsets, producer, doc string and metadata. Attribute kinds the IR does not model
 /// (graphs, sparse tensors, type protos, lists of tensors) are kept as their serialized
-/// `AttributeProto`. Refused with an `ONNXError`: external data, element types `DType` lacks,
+/// `AttributeProto`. External data is read from files beside a model read from a file (and
+/// written back inline). Refused with an `ONNXError`: external data in a model read from
+/// memory, element types `DType` lacks,
 /// sparse initializers and model-local functions.
 ///
 /// Write: initializers as `raw_data` in `initializerOrder`; reading the output gives back an
@@ -29,10 +31,14 @@ public enum ONNXFile {
     }
 
     /// Reads a model file, mapped into memory rather than read into a buffer (a pipe or device
-    /// is read into memory instead). Throws
-    /// `ONNXError`, or an error naming the path when the file cannot be opened.
+    /// is read into memory instead). Initializers kept in external data files are read from
+    /// beside it. Throws `ONNXError`, or an error naming the path when the file cannot be opened.
     public static func read(contentsOf url: URL) throws -> Graph {
-        try MappedFile.withFile(at: url, mapped: { try $0.withContents(ONNXReader.graph) }, unmapped: ONNXReader.graph)
+        let externalData = ONNXExternalData(directory: url.deletingLastPathComponent())
+        return try MappedFile.withFile(
+            at: url,
+            mapped: { file in try file.withContents { try ONNXReader.graph(from: $0, externalData: externalData) } },
+            unmapped: { try ONNXReader.graph(from: $0, externalData: externalData) })
     }
 
     /// The serialized `ModelProto`. Throws `ONNXError` for a tensor whose bytes do not match
