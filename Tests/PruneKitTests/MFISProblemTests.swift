@@ -151,6 +151,14 @@ import Testing
         #expect(problem.cost.storage(counts) < apart)
     }
 
+    @Test func tasksWhoseFiltersWentApartDoNotShare() throws {
+        // Two independently initialized nets of one architecture: no filter is alike across them.
+        let graphs = [ExampleArchitecture.resnet.build(seed: 1), ExampleArchitecture.resnet.build(seed: 2)]
+        let aligned = try AlignedTasks(names: ["a", "b"], graphs: graphs)
+        let (problem, solution) = try solve(aligned, MFISOptions(generations: 10, population: 24))
+        #expect(counts(problem, solution).shared.allSatisfy { $0 == 0 })
+    }
+
     @Test func progressEveryGenerationAndCancellation() throws {
         let aligned = try TaskFixtures.aligned(.vgg, count: 1)
         let options = MFISOptions(generations: 6)

@@ -1,4 +1,5 @@
 import Foundation
+import PruneKit
 import Testing
 @testable import PruneService
 
@@ -8,11 +9,45 @@ import Testing
         let c = try JobConfig.parse(json: Data(#"{"rate": 0.5, "format": "both"}"#.utf8))
         #expect(c.rate == 0.5 && c.format == "both")
         #expect(try JobConfig.parse(query: [("rate", "0.25")]).rate == 0.25)
+        let d = try JobConfig().mfisOptions()
+        #expect(d.target == .rate(0.3) && d.sharing && d.criteria == Set(MFISOptions.Criterion.allCases) && d.generations == 100)
+    }
+
+    @Test func everyMFISKeyFromJSON() throws {
+        let c = try JobConfig.parse(json: Data(#"""
+            {"budget": "flops=0.4", "criteria": ["magnitude"], "sharing": false, "seed": 7, "generations": 12, "population": 40}
+            """#.utf8))
+        let o = try c.mfisOptions()
+        #expect(o.target == .budget(.flops, 0.4) && o.criteria == [.magnitude] && !o.sharing)
+        #expect(o.seed == 7 && o.generations == 12 && o.population == 40)
+        #expect(c.rate == nil)
+        #expect(try JobConfig.parse(json: Data(#"{"rate": "adaptive"}"#.utf8)).mfisOptions().target == .adaptive)
+        #expect(try JobConfig.parse(json: Data(#"{"budget": {"params": 0.5}}"#.utf8)).mfisOptions().target == .budget(.params, 0.5))
+        // What job.json stores reads back the same.
+        let again = try JSONDecoder().decode(JobConfig.self, from: JSONEncoder().encode(c))
+        #expect(again == c)
+        let adaptive = try JobConfig.parse(json: Data(#"{"rate": "adaptive"}"#.utf8))
+        #expect(try JSONDecoder().decode(JobConfig.self, from: JSONEncoder().encode(adaptive)) == adaptive)
+    }
+
+    @Test func everyMFISKeyFromTheQuery() throws {
+        let c = try JobConfig.parse(query: [("rate", "adaptive"), ("criteria", "magnitude,irreplaceability"), ("sharing", "false"),
+                                            ("seed", "3"), ("generations", "5"), ("population", "8")])
+        let o = try c.mfisOptions()
+        #expect(o.target == .adaptive && o.criteria == [.magnitude, .irreplaceability] && !o.sharing)
+        #expect(o.seed == 3 && o.generations == 5 && o.population == 8)
+        #expect(try JobConfig.parse(query: [("budget", "params=0.4")]).mfisOptions().target == .budget(.params, 0.4))
     }
 
     @Test(arguments: [
         (#"{"rate": 1.5}"#, "rate"), (#"{"rate": "x"}"#, "rate"), (#"{"rate": true}"#, "rate"),
         (#"{"format": "tflite"}"#, "format"), (#"{"rat": 0.3}"#, "rat"), ("[1]", "config"), ("{", "config"),
+        (#"{"rate": 0.3, "budget": "params=0.4"}"#, "budget"), (#"{"budget": "params=2"}"#, "budget"),
+        (#"{"budget": "memory=0.5"}"#, "budget"), (#"{"budget": 0.4}"#, "budget"), (#"{"budget": {"params": 0.4, "flops": 0.5}}"#, "budget"),
+        (#"{"criteria": ["magnitude", "taylor"]}"#, "criteria"), (#"{"criteria": ["shareability"]}"#, "criteria"),
+        (#"{"criteria": 3}"#, "criteria"), (#"{"sharing": "yes"}"#, "sharing"), (#"{"seed": -1}"#, "seed"),
+        (#"{"seed": 1.5}"#, "seed"), (#"{"generations": 1e9}"#, "generations"), (#"{"population": 2}"#, "population"),
+        (#"{"population": "many"}"#, "population"),
     ])
     func invalidConfigNamesTheField(json: String, field: String) {
         #expect { try JobConfig.parse(json: Data(json.utf8)) } throws: { ($0 as? JobConfig.Invalid)?.field == field }
@@ -21,5 +56,8 @@ import Testing
     @Test func unknownQueryParameterIsAnError() {
         #expect { try JobConfig.parse(query: [("rates", "0.3")]) } throws: { ($0 as? JobConfig.Invalid)?.field == "rates" }
         #expect { try JobConfig.parse(query: [("rate", "abc")]) } throws: { ($0 as? JobConfig.Invalid)?.field == "rate" }
+        #expect { try JobConfig.parse(query: [("sharing", "maybe")]) } throws: { ($0 as? JobConfig.Invalid)?.field == "sharing" }
+        #expect { try JobConfig.parse(query: [("generations", "-3")]) } throws: { ($0 as? JobConfig.Invalid)?.field == "generations" }
+        #expect { try JobConfig.parse(query: [("rate", "0.3"), ("budget", "params=0.4")]) } throws: { ($0 as? JobConfig.Invalid)?.field == "budget" }
     }
 }

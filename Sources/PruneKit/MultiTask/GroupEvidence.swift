@@ -35,20 +35,34 @@ public struct GroupEvidence: Sendable {
         }
     }
 
+    /// Only what the options use is computed: with magnitude alone and no sharing, no filter
+    /// matrix is even assembled (the L1 ranking costs one pass over the weights).
     static func compute(group g: Int, aligned: AlignedTasks, bnScales: [[String: String]], options: MFISOptions) -> GroupEvidence {
-        let filters = aligned.tasks.map { FilterMatrix.producers(ofGroup: g, groups: $0.groups, lookup: $0.lookup, graph: $0.graph) }
-        let geometry = filters.map(FilterGeometry.init)
+        let T = aligned.count
+        let size = aligned.groups[g].size
         let magnitudes = aligned.tasks.indices.map { t in
             MagnitudeCriterion.bnAware(ofGroup: g, groups: aligned.tasks[t].groups, lookup: aligned.tasks[t].lookup,
                                        graph: aligned.tasks[t].graph, bnScales: bnScales[t])
         }
-        let scores = ChannelScores.compute(filters: filters, geometry: geometry, magnitudes: magnitudes)
-        let n = filters[0].rows
-        let twins: [[[Twin]]] = geometry.map { geo in
-            guard options.sharing else { return Array(repeating: [], count: n) }
-            return (0..<n).map { j in
+        let wantIrreplaceability = options.criteria.contains(.irreplaceability)
+        let wantShareability = options.criteria.contains(.shareability)
+        let needGeometry = wantIrreplaceability || (T == 1 && wantShareability) || options.sharing
+        let needFilters = needGeometry || (T >= 2 && wantShareability)
+        let filters = needFilters ? aligned.tasks.map { FilterMatrix.producers(ofGroup: g, groups: $0.groups, lookup: $0.lookup, graph: $0.graph) } : []
+        let geometry = needGeometry ? filters.map(FilterGeometry.init) : []
+        let zeros = [Double](repeating: 0, count: size)
+        let across = T >= 2 && wantShareability ? ShareabilityCriterion.acrossTasks(filters) : nil
+        let scores = (0..<T).map { t in
+            ChannelScores(magnitude: magnitudes[t],
+                          irreplaceability: wantIrreplaceability ? IrreplaceabilityCriterion.fpgm(geometry[t]) : zeros,
+                          shareability: across ?? (wantShareability ? ShareabilityCriterion.inner(geometry[t]) : zeros))
+        }
+        let twins: [[[Twin]]] = (0..<T).map { t in
+            guard options.sharing else { return Array(repeating: [], count: size) }
+            let geo = geometry[t]
+            return (0..<size).map { j in
                 var near: [Twin] = []
-                for i in 0..<n where i != j {
+                for i in 0..<size where i != j {
                     let c = geo.cosine(i, j)
                     if c >= options.twinThreshold { near.append(Twin(channel: i, cosine: c)) }
                 }
@@ -56,9 +70,9 @@ public struct GroupEvidence: Sendable {
                 return Array(near.prefix(maxTwins))
             }
         }
-        let taskGram = options.sharing && filters.count >= 2 ? (0..<n).map { ShareabilityCriterion.taskGram(filters, channel: $0) } : []
-        return GroupEvidence(group: g, size: n, scores: scores, normalized: scores.map { $0.normalized() },
-                             norms: geometry.map(\.norms), twins: twins, taskGram: taskGram)
+        let taskGram = options.sharing && T >= 2 ? (0..<size).map { ShareabilityCriterion.taskGram(filters, channel: $0) } : []
+        return GroupEvidence(group: g, size: size, scores: scores, normalized: scores.map { $0.normalized() },
+                             norms: needGeometry ? geometry.map(\.norms) : (0..<T).map { _ in zeros }, twins: twins, taskGram: taskGram)
     }
 
     /// Magnitude-weighted mean weights of channel i over `tasks`: α_s = m_s / Σ m (equal when

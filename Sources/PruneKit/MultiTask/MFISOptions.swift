@@ -39,8 +39,9 @@ public struct MFISOptions: Sendable, Equatable {
     /// Share filters across tasks (and fold dropped near-twins into kept ones); off, every task
     /// is pruned on its own and nothing is merged.
     public var sharing: Bool
-    /// Cosine similarity from which a dropped filter counts as a near-twin of a kept one and is
-    /// folded into it (ALGORITHM.md §4, τ).
+    /// τ: cosine similarity from which a dropped filter counts as a near-twin of a kept one and
+    /// is folded into it (ALGORITHM.md §4); and how alike the tasks' filters must be to be
+    /// shared (merging may move none further than √(2(1 − τ)) of its norm).
     public var twinThreshold: Double
     public var seed: UInt64
     public var generations: Int
@@ -50,7 +51,7 @@ public struct MFISOptions: Sendable, Equatable {
     public var roundTo: Int
 
     public init(target: Target = .rate(0.3), criteria: Set<Criterion> = Set(Criterion.allCases), sharing: Bool = true,
-                twinThreshold: Double = 0.9, seed: UInt64 = 0, generations: Int = 100, population: Int? = nil, roundTo: Int = 1) {
+                twinThreshold: Double = 0.95, seed: UInt64 = 0, generations: Int = 100, population: Int? = nil, roundTo: Int = 1) {
         self.target = target
         self.criteria = criteria
         self.sharing = sharing

@@ -131,10 +131,25 @@ extension MFISProblem {
         guard hasShareBits else { return }
         for p in 0..<P {
             for i in 0..<sizes[p] where x[shareOffset[p] + i] {
-                var keepers = 0
-                for t in 0..<T where x[keepOffset[t * P + p] + i] { keepers += 1 }
-                if keepers < 2 { x[shareOffset[p] + i] = false }
+                var mask = 0
+                for t in 0..<T where x[keepOffset[t * P + p] + i] { mask |= 1 << t }
+                if mask.nonzeroBitCount < 2 || !mayShare(group: p, channel: i, tasks: mask) { x[shareOffset[p] + i] = false }
             }
         }
+    }
+
+    /// Whether the tasks in `mask` may share channel i: merging must move no task's filter
+    /// further than a twin τ alike would be, ‖w_t − w̄‖ / ‖w_t‖ ≤ √(2(1 − τ)). Tasks whose
+    /// filters went apart keep their own (sharing them would save storage by breaking them).
+    func mayShare(group p: Int, channel i: Int, tasks mask: Int) -> Bool {
+        let bound = (2 * (1 - options.twinThreshold)).squareRoot() + 1e-12
+        let T = taskCount
+        if distortion.isEmpty {
+            let tasks = (0..<T).filter { mask & (1 << $0) != 0 }
+            return evidence[p].mergeDistortion(channel: i, tasks: tasks).allSatisfy { $0 <= bound }
+        }
+        let row = (((channelOffset[p] + i) << T) + mask) * T
+        for t in 0..<T where mask & (1 << t) != 0 && Double(distortion[row + t]) > bound { return false }
+        return true
     }
 }

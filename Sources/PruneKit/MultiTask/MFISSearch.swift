@@ -40,6 +40,17 @@ public enum MFISSearch {
             return solution(problem, x, evaluation: problem.evaluate(x), names: names, front: [], chosen: nil,
                             reason: "nothing to choose: every task keeps every channel", generations: 0, evaluations: 1)
         }
+        if case let .rate(r) = options.target, !options.sharing, let only = options.perTaskObjectives.first,
+           options.perTaskObjectives.count == 1 {
+            // Fixed counts, no sharing, one criterion: each task's loss is a sum over its groups of
+            // the dropped channels' scores, and size is fixed, so every group's top channels by the
+            // criterion make the one optimum (Li et al.'s selection, for magnitude).
+            let x = problem.seed(.init(magnitudeWeight: only == .magnitude ? 1 : 0, shareWeight: 0, consensus: 0, shareFrom: 2, rate: r))
+            let e = problem.evaluate(x)
+            return solution(problem, x, evaluation: e, names: names, front: [e.objectives], chosen: 0,
+                            reason: "pre-specified rate \(r) with \(only.rawValue) alone and no sharing: each group's top channels by \(only.rawValue) are the optimum, no search needed",
+                            generations: 0, evaluations: 1)
+        }
         if case let .budget(measure, fraction) = options.target {
             let smallest = problem.uniformCounts(rate: 0.999_999)
             if problem.budgetViolation(smallest) > 0 {

@@ -1,7 +1,8 @@
 import Foundation
 
-/// The whole offline pipeline behind `pruned prune` and a service job: load every model,
-/// prune it, write the pruned files and `report.json` into one folder.
+/// The whole offline pipeline behind `pruned prune` and a service job: load the models (one,
+/// or several task models of one backbone), prune them together with MFIS, and write each
+/// task's pruned model, the shared bundle (several tasks) and `report.json` into one folder.
 public struct PruningPipeline: Sendable {
     public enum OutputFormat: String, Sendable, CaseIterable, Codable {
         /// The input's own format.
@@ -10,13 +11,18 @@ public struct PruningPipeline: Sendable {
     }
 
     public struct Options: Sendable {
-        public var rate: Double
+        public var mfis: MFISOptions
         public var format: OutputFormat
         public var inputShapes: [String: [Int]]
-        public init(rate: Double, format: OutputFormat = .same, inputShapes: [String: [Int]] = [:]) {
-            self.rate = rate
+        public init(mfis: MFISOptions = MFISOptions(), format: OutputFormat = .same, inputShapes: [String: [Int]] = [:]) {
+            self.mfis = mfis
             self.format = format
             self.inputShapes = inputShapes
+        }
+
+        /// A pre-specified rate with every other MFIS option at its default.
+        public init(rate: Double, format: OutputFormat = .same, inputShapes: [String: [Int]] = [:]) {
+            self.init(mfis: MFISOptions(target: .rate(rate)), format: format, inputShapes: inputShapes)
         }
     }
 
@@ -25,14 +31,18 @@ public struct PruningPipeline: Sendable {
         public var description: String { message }
     }
 
-    /// How a caller follows and stops a run (the job service): progress per stage, and a
-    /// cancellation check between stages that ends the run with `CancellationError`.
+    /// How a caller follows and stops a run (the job service): progress (stage, fraction of the
+    /// whole run), every optimizer generation, and a cancellation check between stages and
+    /// generations that ends the run with `CancellationError`.
     public struct Hooks: Sendable {
         public var progress: @Sendable (_ stage: String, _ fraction: Double) -> Void
+        public var generation: @Sendable (GenerationProgress) -> Void
         public var isCancelled: @Sendable () -> Bool
         public init(progress: @escaping @Sendable (String, Double) -> Void = { _, _ in },
+                    generation: @escaping @Sendable (GenerationProgress) -> Void = { _ in },
                     isCancelled: @escaping @Sendable () -> Bool = { false }) {
             self.progress = progress
+            self.generation = generation
             self.isCancelled = isCancelled
         }
     }
@@ -44,50 +54,66 @@ public struct PruningPipeline: Sendable {
         self.hooks = hooks
     }
 
-    private func checkpoint(_ stage: String, model: Int, of count: Int, step: Double) throws {
+    /// Where each stage starts and ends in the run's progress (the search is most of it).
+    static let span: [String: (start: Double, end: Double)] = [
+        "load": (0, 0.05), "analyze": (0.05, 0.08), "criteria": (0.08, 0.2), "optimize": (0.2, 0.85),
+        "merge": (0.85, 0.87), "surgery": (0.87, 0.9), "bundle": (0.9, 0.92), "write": (0.92, 1),
+    ]
+
+    private func advance(_ stage: String, _ fraction: Double) {
+        let s = Self.span[stage] ?? (0, 1)
+        hooks.progress(stage, s.start + (s.end - s.start) * min(1, max(0, fraction)))
+    }
+
+    private func checkpoint(_ stage: String, _ fraction: Double = 0) throws {
         if hooks.isCancelled() { throw CancellationError() }
-        hooks.progress(stage, (Double(model) + step) / Double(max(count, 1)))
+        advance(stage, fraction)
     }
 
     /// Validates `rate` the way every entry point (CLI, HTTP config) needs it.
     public static func checkRate(_ rate: Double) -> String? {
-        rate.isFinite && rate >= 0 && rate < 1 ? nil : "rate must be at least 0 and below 1 (the fraction of each prunable group's channels removed), got \(rate)"
+        MFISOptions(target: .rate(rate)).problem()?.message
     }
 
     @discardableResult
     public func run(models: [URL], outputDirectory: URL) throws -> PruneReport {
-        if let problem = Self.checkRate(options.rate) { throw Failure(message: problem) }
+        if let problem = options.mfis.problem() { throw Failure(message: "\(problem.field): \(problem.message)") }
+        guard !models.isEmpty else { throw Failure(message: "no model to prune") }
         let tasks = models.map { $0.deletingPathExtension().lastPathComponent }
         if let dup = Dictionary(grouping: tasks, by: { $0 }).first(where: { $0.value.count > 1 })?.key {
             throw Failure(message: "two models are named '\(dup)': the output file names would collide")
         }
         try FileManager.default.createDirectory(at: outputDirectory, withIntermediateDirectories: true)
-        var seconds: [String: Double] = [:]
-        var reports: [ModelReport] = []
+        var clock = StageClock()
+        var loaded: [LoadedModel] = []
         for (index, url) in models.enumerated() {
-            var clock = StageClock()
-            try checkpoint("load", model: index, of: models.count, step: 0)
-            let model = try ModelFile.load(url)
-            clock.lap("load")
-            try checkpoint("prune", model: index, of: models.count, step: 0.3)
-            let pruner = MagnitudePruner(rate: options.rate, inputShapes: options.inputShapes)
-            let result = try pruner.prune(model.graph, task: model.task, source: url.lastPathComponent) {
-                if hooks.isCancelled() { throw CancellationError() }
-            }
-            var report = result.report
-            try checkpoint("write", model: index, of: models.count, step: 0.6)
-            clock.restart()
-            for format in try formats(for: model) {
-                let out = outputDirectory.appendingPathComponent("\(model.task).\(format.rawValue)")
-                try ModelFile.write(result.graph, format: format, metadata: model.metadata, to: out)
-                report.outputs.append(out.lastPathComponent)
-            }
-            clock.lap("write")
-            reports.append(report)
-            for (k, v) in clock.seconds.merging(result.seconds, uniquingKeysWith: +) { seconds[k, default: 0] += v }
+            try checkpoint("load", Double(index) / Double(models.count))
+            loaded.append(try ModelFile.load(url))
         }
+        let formats = try loaded.map(formats(for:))
+        clock.lap("load")
+
+        let pruner = MultiTaskPruner(options: options.mfis, inputShapes: options.inputShapes)
+        let result = try pruner.prune(
+            loaded.map(\.graph), tasks: loaded.map(\.task), sources: models.map(\.lastPathComponent),
+            hooks: .init(stage: { [self] stage, fraction in advance(stage, fraction) }, generation: hooks.generation,
+                         isCancelled: hooks.isCancelled))
+        clock.restart()
+
+        try checkpoint("write")
+        var reports = result.models
+        for (t, model) in loaded.enumerated() {
+            for format in formats[t] {
+                let out = outputDirectory.appendingPathComponent("\(model.task).\(format.rawValue)")
+                try ModelFile.write(result.graphs[t], format: format, metadata: model.metadata, to: out)
+                reports[t].outputs.append(out.lastPathComponent)
+            }
+        }
+        if loaded.count >= 2 { try result.bundle.write(to: outputDirectory) }
+        clock.lap("write")
+        var seconds = clock.seconds.merging(result.seconds, uniquingKeysWith: +)
         seconds["total"] = seconds.values.reduce(0, +)
-        let report = PruneReport(method: "l1-magnitude", rate: options.rate, models: reports, seconds: seconds)
+        let report = PruneReport(method: "mfis", target: options.mfis.target, models: reports, mfis: result.mfis, seconds: seconds)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try encoder.encode(report).write(to: outputDirectory.appendingPathComponent("report.json"), options: .atomic)
