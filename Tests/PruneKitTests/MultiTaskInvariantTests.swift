@@ -55,8 +55,9 @@ import Testing
 
     @Test func sharedFiltersAreExactlyTheDeclaredWeightedMeans() throws {
         var options = Self.options
-        options.twinThreshold = 1  // no inner folds: the means are of the original filters
+        options.twinThreshold = 0.999  // no filter of a random init has a twin that close: the means are of the original filters
         let (aligned, r) = try run(.resnet, tasks: 3, options: options)
+        #expect(r.mfis.folds.isEmpty)
         let layout = BankLayout(aligned, sharing: true)
         var checked = 0
         for e in layout.entries {
