@@ -101,10 +101,11 @@ import Testing
 
     @Test func gramThroughGEMMMatchesDirectDotProducts() {
         var rng = Xoshiro256StarStar(seed: 9)
-        let n = 37, d = 301
+        // Past one block of 128 rows, so that the mirrored blocks below the diagonal are checked too.
+        let n = 300, d = 41
         let w = FilterMatrix(rows: n, width: d, values: (0..<(n * d)).map { _ in Float(2 * rng.nextDouble() - 1) })
         let geometry = FilterGeometry(w)
-        for (i, j) in [(0, 0), (3, 17), (36, 1), (20, 20)] {
+        for (i, j) in [(0, 0), (3, 17), (36, 1), (20, 20), (299, 3), (3, 299), (130, 129), (129, 130), (257, 256), (200, 70)] {
             var dot = 0.0, dist = 0.0
             for k in 0..<d {
                 let a = Double(w.values[i * d + k]), b = Double(w.values[j * d + k])

@@ -26,11 +26,29 @@ public struct FilterMatrix: Sendable, Equatable {
         }
     }
 
-    /// The Gram matrix W·Wᵀ (`rows × rows`), through the GEMM kernel.
+    /// The Gram matrix W·Wᵀ (`rows × rows`), through the GEMM kernel. It is symmetric, so only
+    /// the blocks on and above the diagonal are multiplied (nearly half the work for large
+    /// groups) and mirrored below.
     public func gram() -> [Float] {
-        var g = [Float](repeating: 0, count: rows * rows)
-        guard rows > 0, width > 0 else { return g }
-        gemm(transB: true, m: rows, n: rows, k: width, a: values, b: values, c: &g)
+        let n = rows
+        var g = [Float](repeating: 0, count: n * n)
+        guard n > 0, width > 0 else { return g }
+        let block = 128
+        values.withUnsafeBufferPointer { w in
+            g.withUnsafeMutableBufferPointer { c in
+                for i0 in stride(from: 0, to: n, by: block) {
+                    for j0 in stride(from: i0, to: n, by: block) {
+                        let m = min(block, n - i0), cols = min(block, n - j0)
+                        gemm(transA: false, transB: true, m: m, n: cols, k: width, alpha: 1,
+                             a: w.baseAddress! + i0 * width, lda: width, b: w.baseAddress! + j0 * width, ldb: width,
+                             beta: 0, c: c.baseAddress! + i0 * n + j0, ldc: n)
+                    }
+                }
+                for i in 0..<n {
+                    for j in 0..<i where j / block < i / block { c[i * n + j] = c[j * n + i] }
+                }
+            }
+        }
         return g
     }
 

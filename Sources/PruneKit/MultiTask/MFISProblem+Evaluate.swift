@@ -15,29 +15,46 @@ extension MFISProblem {
         let T = taskCount, P = groupCount
         var lostA = [Double](repeating: 0, count: T), lostB = lostA
         var kept = [Int](repeating: 0, count: T * P)
-        for t in 0..<T {
-            for p in 0..<P {
-                let base = keepOffset[t * P + p]
-                var k = 0
-                var la = 0.0, lb = 0.0
-                for bit in base..<(base + sizes[p]) {
-                    if bits[bit] {
-                        k += 1
-                        continue
+        // A Bool is one byte holding 0 or 1: read as a number, a dropped bit weighs its score in
+        // without a branch.
+        let flags = UnsafeRawPointer(bits.baseAddress!).assumingMemoryBound(to: UInt8.self)
+        scoreA.withUnsafeBufferPointer { a in
+            scoreB.withUnsafeBufferPointer { b in
+                for t in 0..<T {
+                    for p in 0..<P {
+                        let base = keepOffset[t * P + p], end = base + sizes[p]
+                        var k = 0
+                        var la = 0.0, lb = 0.0
+                        if foldFree[t * P + p] {
+                            for bit in base..<end {
+                                let dropped = Double(1 &- flags[bit])
+                                k &+= Int(flags[bit])
+                                la += dropped * a[bit]
+                                lb += dropped * b[bit]
+                            }
+                        } else {
+                            for bit in base..<end {
+                                if bits[bit] {
+                                    k += 1
+                                    continue
+                                }
+                                // A dropped channel with a kept near-twin loses what the twin cannot stand in for.
+                                var factor = 1.0
+                                var s = Int(foldStart[bit])
+                                let stop = Int(foldStart[bit + 1])
+                                while s < stop {
+                                    if bits[Int(foldTwin[s])] { factor = foldSine[s]; break }
+                                    s += 1
+                                }
+                                la += a[bit] * factor
+                                lb += b[bit]
+                            }
+                        }
+                        kept[t * P + p] = k
+                        lostA[t] += la
+                        lostB[t] += lb
                     }
-                    var factor = 1.0
-                    var s = Int(foldStart[bit])
-                    let end = Int(foldStart[bit + 1])
-                    while s < end {
-                        if bits[Int(foldTwin[s])] { factor = foldSine[s]; break }
-                        s += 1
-                    }
-                    la += scoreA[bit] * factor
-                    lb += scoreB[bit]
                 }
-                kept[t * P + p] = k
-                lostA[t] += la
-                lostB[t] += lb
             }
         }
         guard T >= 2 else {

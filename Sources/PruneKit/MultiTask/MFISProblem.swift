@@ -32,6 +32,8 @@ public struct MFISProblem: BlockBinaryProblem {
     let foldStart: [Int32]
     let foldTwin: [Int32]
     let foldSine: [Double]
+    /// Per task and group (`[t * P + p]`): no channel of the block has a near-twin.
+    let foldFree: [Bool]
     /// Merge distortion per channel (`channelOffset[p] + i`), task set (a bit mask) and task:
     /// `[(q << T + mask) * T + t]`. Precomputed up to `maxTabulatedTasks` tasks.
     let distortion: [Float]
@@ -104,6 +106,10 @@ public struct MFISProblem: BlockBinaryProblem {
         }
         scoreA = a
         scoreB = b
+        foldFree = (0..<(T * P)).map { block in
+            let r = layout.ranges[block]
+            return foldStart[r.upperBound] == foldStart[r.lowerBound]
+        }
         self.foldStart = foldStart
         self.foldTwin = foldTwin
         self.foldSine = foldSine

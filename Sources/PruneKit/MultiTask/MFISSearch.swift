@@ -52,6 +52,9 @@ public enum MFISSearch {
                             generations: 0, evaluations: 1)
         }
         if case let .budget(measure, fraction) = options.target {
+            if measure == .flops && problem.cost.macs == nil {
+                throw Unreachable(description: "a FLOPs budget needs every conv's output shape; give the input shape (--input-shape NAME=1x3x224x224)")
+            }
             let smallest = problem.uniformCounts(rate: 0.999_999)
             if problem.budgetViolation(smallest) > 0 {
                 throw Unreachable(description: "the \(measure.rawValue) budget \(fraction) cannot be met: even one channel per prunable group keeps more")
@@ -70,7 +73,7 @@ public enum MFISSearch {
         let configuration = NSGA3Configuration(referenceDirections: directions, populationSize: size,
                                                generations: options.generations, seed: options.seed,
                                                parallelEvaluation: problem.layout.bitCount >= 2048)
-        let optimizer = NSGA3(problem: problem, configuration: configuration)
+        let optimizer = NSGA3(problem: problem, variation: MFISVariation(problem: problem), configuration: configuration)
         let result = optimizer.run(initialPopulation: problem.seeds(limit: size), progress: progress, isCancelled: isCancelled)
         if result.wasCancelled { throw CancellationError() }
 
