@@ -151,6 +151,45 @@ import Testing
         #expect(problem.cost.storage(counts) < apart)
     }
 
+    @Test func archiveKeepsTheNonDominatedWhateverTheOrder() {
+        let offers: [([Bool], [Double])] = [
+            ([true, false], [1, 3]), ([false, true], [2, 2]), ([true, true], [3, 3]),  // the last is dominated
+            ([false, false], [2, 2]), ([true, false, true], [3, 1]), ([true, true, true], [0.5, 9]),
+        ]
+        var snapshots: [[[Double]]] = []
+        var patterns: [[[UInt64]]] = []
+        for order in [Array(offers.indices), offers.indices.reversed(), [3, 0, 5, 1, 4, 2]] {
+            let archive = MFISArchive()
+            for i in order { archive.offer(offers[i].0, Evaluation(objectives: offers[i].1)) }
+            archive.offer([true], Evaluation(objectives: [0, 0], constraintViolation: 1))  // infeasible: never kept
+            snapshots.append(archive.snapshot().map(\.objectives))
+            patterns.append(archive.snapshot().map(\.packed))
+        }
+        #expect(snapshots[0] == [[0.5, 9], [1, 3], [2, 2], [3, 1]])
+        #expect(snapshots.allSatisfy { $0 == snapshots[0] } && patterns.allSatisfy { $0 == patterns[0] })
+        // Of the two candidates scoring [2, 2], the smaller bit pattern (all false) stays.
+        #expect(patterns[0][2] == [0])
+        #expect(MFISArchive.unpack(MFISArchive.pack([true, false, true]), count: 3) == [true, false, true])
+    }
+
+    @Test func nearestToIdealTakesTheObjectivesInTheirOwnUnits() {
+        // Merging costs 0.1 % of magnitude and saves 40 % of storage: take it. Scaled to the
+        // front's range, the two would weigh the same and the middle point would win.
+        let front = [[0.100, 0.49], [0.101, 0.28], [0.1005, 0.385]]
+        #expect(MFISSearch.nearestToIdeal(front) == 1)
+        #expect(FrontChoice.nearestToIdeal(front) == 2)
+    }
+
+    @Test func nearlyEqualTasksShareAlmostEverythingTheyKeep() throws {
+        let aligned = try TaskFixtures.aligned(.vgg, count: 3, noise: 0.01)
+        let (problem, solution) = try solve(aligned, MFISOptions(generations: 10, population: 24))
+        let c = counts(problem, solution)
+        let sharable = (0..<problem.groupCount).reduce(0) { sum, p in
+            sum + (0..<problem.sizes[p]).filter { i in (0..<3).filter { solution.keep[$0][p][i] }.count >= 2 }.count
+        }
+        #expect(Double(c.shared.reduce(0, +)) >= 0.9 * Double(sharable), "\(c.shared) of \(sharable)")
+    }
+
     @Test func tasksWhoseFiltersWentApartDoNotShare() throws {
         // Two independently initialized nets of one architecture: no filter is alike across them.
         let graphs = [ExampleArchitecture.resnet.build(seed: 1), ExampleArchitecture.resnet.build(seed: 2)]

@@ -22,7 +22,9 @@ extension MFISProblem {
         guard !recipes.isEmpty, limit > 0 else { return [] }
         let picked = recipes.count <= limit ? Array(recipes.indices)
             : (0..<limit).map { $0 * recipes.count / limit }
-        return picked.map { seed(recipes[$0]) }
+        // Recipes often agree on a mask; a copy would only take a place in the population.
+        var seen = Set<[Bool]>()
+        return picked.map { seed(recipes[$0]) }.filter { seen.insert($0).inserted }
     }
 
     func seedRecipes() -> [SeedRecipe] {

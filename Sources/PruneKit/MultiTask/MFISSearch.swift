@@ -8,7 +8,8 @@ public struct MFISSolution: Sendable {
     public var share: [[Bool]]
     public var objectives: [Double]
     public var objectiveNames: [String]
-    /// The final front's objective vectors; `chosen` indexes it (nil when nothing was searched).
+    /// The front: the objective vectors of every non-dominated feasible candidate evaluated
+    /// (seeds included); `chosen` indexes it (nil when nothing was searched).
     public var front: [[Double]]
     public var chosen: Int?
     /// How the solution was picked, in words, for the report.
@@ -73,28 +74,50 @@ public enum MFISSearch {
         let configuration = NSGA3Configuration(referenceDirections: directions, populationSize: size,
                                                generations: options.generations, seed: options.seed,
                                                parallelEvaluation: problem.layout.bitCount >= 2048)
-        let optimizer = NSGA3(problem: problem, variation: MFISVariation(problem: problem), configuration: configuration)
+        let archive = MFISArchive()
+        let optimizer = NSGA3(problem: ArchivedMFISProblem(inner: problem, archive: archive), variation: MFISVariation(problem: problem),
+                              configuration: configuration)
         let result = optimizer.run(initialPopulation: problem.seeds(limit: size), progress: progress, isCancelled: isCancelled)
         if result.wasCancelled { throw CancellationError() }
 
-        let front = result.front.map(\.objectives)
+        let members = archive.snapshot()
+        guard !members.isEmpty else {
+            // Nothing met the budget: the least violating member of the last population, said so.
+            let least = result.population.indices.min { (result.population[$0].constraintViolation, $0) < (result.population[$1].constraintViolation, $1) }!
+            let picked = result.population[least]
+            return solution(problem, picked.variables, evaluation: Evaluation(objectives: picked.objectives, constraintViolation: picked.constraintViolation),
+                            names: names, front: [picked.objectives], chosen: 0,
+                            reason: "no candidate met the \(options.target); the least violating one (\(picked.constraintViolation) over) is taken",
+                            generations: result.generations, evaluations: result.evaluations)
+        }
+        let front = members.map(\.objectives)
         let chosen: Int
         let reason: String
         switch options.target {
         case .adaptive:
             chosen = FrontChoice.knee(front) ?? 0
-            reason = "adaptive rate: the knee of the final front (largest distance beyond the hyperplane through its extremes, objectives scaled to the front's range)"
+            reason = "adaptive rate: the knee of the front of every candidate evaluated (largest distance beyond the hyperplane through its extremes, objectives scaled to the front's range)"
         case let .rate(r):
-            chosen = FrontChoice.nearestToIdeal(front) ?? 0
-            reason = "pre-specified rate \(r): the front member nearest the ideal point, objectives scaled to the front's range"
+            chosen = nearestToIdeal(front)
+            reason = "pre-specified rate \(r): the member of the front of every candidate evaluated nearest the ideal point, in the objectives' own units (fractions lost and stored)"
         case let .budget(measure, fraction):
-            chosen = FrontChoice.nearestToIdeal(front) ?? 0
-            reason = "\(measure.rawValue) budget \(fraction): the feasible front member nearest the ideal point, objectives scaled to the front's range"
+            chosen = nearestToIdeal(front)
+            reason = "\(measure.rawValue) budget \(fraction): the feasible member of the front of every candidate evaluated nearest the ideal point, in the objectives' own units (fractions lost and stored)"
         }
-        let picked = result.front[chosen]
-        return solution(problem, picked.variables, evaluation: Evaluation(objectives: picked.objectives, constraintViolation: picked.constraintViolation),
-                        names: names, front: front, chosen: chosen, reason: reason,
-                        generations: result.generations, evaluations: result.evaluations)
+        return solution(problem, MFISArchive.unpack(members[chosen].packed, count: problem.layout.bitCount),
+                        evaluation: Evaluation(objectives: members[chosen].objectives), names: names, front: front, chosen: chosen,
+                        reason: reason, generations: result.generations, evaluations: result.evaluations)
+    }
+
+    /// Index of the point nearest (Euclidean) to the front's ideal point, the objectives taken
+    /// as they are. They are normalized already (a fraction of each group lost, a fraction of
+    /// the originals stored); scaling them again by the front's own range would weigh a
+    /// negligible spread (merging filters 1 % apart) as much as halving the storage.
+    static func nearestToIdeal(_ front: [[Double]]) -> Int {
+        guard let m = front.first?.count else { return 0 }
+        let ideal = (0..<m).map { k in front.map { $0[k] }.min()! }
+        func distance(_ p: [Double]) -> Double { zip(p, ideal).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) } }
+        return front.indices.min { (distance(front[$0]), $0) < (distance(front[$1]), $1) } ?? 0
     }
 
     /// The largest Das-Dennis lattice (at least one partition) with no more directions than
