@@ -6,7 +6,9 @@ MagnitudeImportance (L1) on the same model, side by side in one run.
     swift build -c release --product pruned
     python3 Benchmarks/bench_engine.py [--pruned .build/release/pruned] [--repeats 3]
 
-Ours: `pruned prune resnet50.onnx --rate 0.5 --out DIR` as a child process (wall time and
+Ours: `pruned prune resnet50.onnx --rate 0.5 --criteria magnitude --no-sharing --out DIR` (L1
+selection, as Torch-Pruning's MagnitudeImportance; MFIS with every criterion is
+Benchmarks/bench_multitask.py) as a child process (wall time and
 peak RSS from wait4). Torch-Pruning: in a child process, read the same weights from
 safetensors into the module, build the dependency graph, prune every prunable group by 50 %
 with MagnitudeImportance(p=1), write the pruned state_dict as safetensors (wall time and peak
@@ -89,7 +91,7 @@ def main():
     ours, theirs, tp_import = [], [], []
     for r in range(args.repeats):
         out = os.path.join(work, f"out{r}")
-        ours.append(child([args.pruned, "prune", onnx_path, "--rate", "0.5", "--out", out]))
+        ours.append(child([args.pruned, "prune", onnx_path, "--rate", "0.5", "--criteria", "magnitude", "--no-sharing", "--out", out]))
         script = os.path.join(work, "tp.py")
         open(script, "w").write(TP_SCRIPT)
         w, rss, line = child([sys.executable, script, st_path, os.path.join(work, f"tp{r}.safetensors"), here])

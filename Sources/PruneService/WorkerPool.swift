@@ -128,17 +128,28 @@ public final class WorkerPool: Sendable {
             }
             log.info("job running", metadata: ["models": "\(job.models.map(\.name))"])
             let formats = PruningPipeline.OutputFormat(rawValue: job.config.format) ?? .same
+            let options = try job.config.mfisOptions()
+            // The search reports every generation; the job is written (fsync) when the stage
+            // changes and at most every quarter second within one.
+            let shown = Mutex((stage: "", at: Date.distantPast))
             let pipeline = PruningPipeline(
-                options: .init(rate: job.config.rate, format: formats, data: job.data.map { _ in store.dataFile(of: id) },
+                options: .init(mfis: options, format: formats, data: job.data.map { _ in store.dataFile(of: id) },
                                training: job.config.training),
                 hooks: .init(
                     progress: { [self] stage, fraction in
-                        if let pause = self.debugStageDelay {
+                        let now = Date()
+                        let (changed, due) = shown.withLock { s -> (Bool, Bool) in
+                            let changed = s.stage != stage
+                            let due = changed || now.timeIntervalSince(s.at) >= 0.25
+                            if due { s = (stage, now) }
+                            return (changed, due)
+                        }
+                        if changed, let pause = self.debugStageDelay {
                             // In slices, so that a cancellation still lands within the pause.
                             for _ in 0..<Int(pause / 0.01) where !self.isStopping(id) { Thread.sleep(forTimeInterval: 0.01) }
                         }
                         // Pruning is 90% of the job; bundling the result the rest.
-                        self.advance(id, stage: stage, progress: 0.9 * fraction, started: started)
+                        if due { self.advance(id, stage: stage, progress: 0.9 * fraction, started: started) }
                     },
                     isCancelled: { [self] in self.isStopping(id) }))
             let inputs = job.models.map { store.inputs(of: id).appendingPathComponent($0.name) }
@@ -196,9 +207,11 @@ public final class WorkerPool: Sendable {
 
     static func code(for error: any Error) -> String {
         switch error {
-        case is ModelFile.Failure, is PruningPipeline.Failure, is SurgeryError, is ForwardError, is TrainingError, is CalibrationError:
+        case is ModelFile.Failure, is PruningPipeline.Failure, is SurgeryError, is ForwardError, is TrainingError, is CalibrationError,
+             is AlignedTasks.Mismatch:
             return "invalid_model"
         case is TrainingDataError: return "invalid_data"
+        case is JobConfig.Invalid, is MFISSearch.Unreachable: return "invalid_config"
         default: return "internal"
         }
     }

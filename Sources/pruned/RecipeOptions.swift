@@ -15,10 +15,8 @@ struct RecipeOptions: ParsableArguments {
     @Option(name: .customLong("weight-decay"), help: "SGD weight decay (L2, on every parameter).")
     var weightDecay: Float = TrainingOptions().weightDecay
 
-    @Option(help: "Seed of the held-out split and of the batch order.")
-    var seed: UInt64 = 0
-
-    func training(epochs: Int, heldOut: Double = DataSplit.defaultHeldOutFraction) -> TrainingOptions {
+    /// `seed` is the command's own `--seed` (prune seeds its optimizer with it too).
+    func training(epochs: Int, seed: UInt64, heldOut: Double = DataSplit.defaultHeldOutFraction) -> TrainingOptions {
         TrainingOptions(epochs: epochs, learningRate: lr, batchSize: batchSize, momentum: momentum, weightDecay: weightDecay,
                         heldOutFraction: heldOut, seed: seed)
     }

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import PruneKit
+import Testing
 @testable import PruneService
 
 @Suite struct JobConfigTests {
@@ -17,6 +17,34 @@ import PruneKit
         // A job.json written before the training keys existed still loads, with their defaults.
         let old = try JSONDecoder().decode(JobConfig.self, from: Data(#"{"rate": 0.4, "format": "onnx"}"#.utf8))
         #expect(old.rate == 0.4 && old.finetuneEpochs == 0 && old.batchSize == TrainingOptions.defaultBatchSize)
+        let d = try JobConfig().mfisOptions()
+        #expect(d.target == .rate(0.3) && d.sharing && d.criteria == Set(MFISOptions.Criterion.allCases) && d.generations == 100)
+    }
+
+    @Test func everyMFISKeyFromJSON() throws {
+        let c = try JobConfig.parse(json: Data(#"""
+            {"budget": "flops=0.4", "criteria": ["magnitude"], "sharing": false, "seed": 7, "generations": 12, "population": 40}
+            """#.utf8))
+        let o = try c.mfisOptions()
+        #expect(o.target == .budget(.flops, 0.4) && o.criteria == [.magnitude] && !o.sharing)
+        #expect(o.seed == 7 && o.generations == 12 && o.population == 40)
+        #expect(c.rate == nil)
+        #expect(try JobConfig.parse(json: Data(#"{"rate": "adaptive"}"#.utf8)).mfisOptions().target == .adaptive)
+        #expect(try JobConfig.parse(json: Data(#"{"budget": {"params": 0.5}}"#.utf8)).mfisOptions().target == .budget(.params, 0.5))
+        // What job.json stores reads back the same.
+        let again = try JSONDecoder().decode(JobConfig.self, from: JSONEncoder().encode(c))
+        #expect(again == c)
+        let adaptive = try JobConfig.parse(json: Data(#"{"rate": "adaptive"}"#.utf8))
+        #expect(try JSONDecoder().decode(JobConfig.self, from: JSONEncoder().encode(adaptive)) == adaptive)
+    }
+
+    @Test func everyMFISKeyFromTheQuery() throws {
+        let c = try JobConfig.parse(query: [("rate", "adaptive"), ("criteria", "magnitude,irreplaceability"), ("sharing", "false"),
+                                            ("seed", "3"), ("generations", "5"), ("population", "8")])
+        let o = try c.mfisOptions()
+        #expect(o.target == .adaptive && o.criteria == [.magnitude, .irreplaceability] && !o.sharing)
+        #expect(o.seed == 3 && o.generations == 5 && o.population == 8)
+        #expect(try JobConfig.parse(query: [("budget", "params=0.4")]).mfisOptions().target == .budget(.params, 0.4))
     }
 
     @Test(arguments: [
@@ -26,6 +54,12 @@ import PruneKit
         (#"{"finetuneEpochs": "2"}"#, "finetuneEpochs"), (#"{"lr": 0}"#, "lr"), (#"{"lr": -0.1}"#, "lr"), (#"{"lr": 1e40}"#, "lr"),
         (#"{"lr": "fast"}"#, "lr"), (#"{"batchSize": 0}"#, "batchSize"), (#"{"batchSize": 100000}"#, "batchSize"),
         (#"{"batchSize": 2.5}"#, "batchSize"),
+        (#"{"rate": 0.3, "budget": "params=0.4"}"#, "budget"), (#"{"budget": "params=2"}"#, "budget"),
+        (#"{"budget": "memory=0.5"}"#, "budget"), (#"{"budget": 0.4}"#, "budget"), (#"{"budget": {"params": 0.4, "flops": 0.5}}"#, "budget"),
+        (#"{"criteria": ["magnitude", "taylor"]}"#, "criteria"), (#"{"criteria": ["shareability"]}"#, "criteria"),
+        (#"{"criteria": 3}"#, "criteria"), (#"{"sharing": "yes"}"#, "sharing"), (#"{"seed": -1}"#, "seed"),
+        (#"{"seed": 1.5}"#, "seed"), (#"{"generations": 1e9}"#, "generations"), (#"{"population": 2}"#, "population"),
+        (#"{"population": "many"}"#, "population"),
     ])
     func invalidConfigNamesTheField(json: String, field: String) {
         #expect { try JobConfig.parse(json: Data(json.utf8)) } throws: { ($0 as? JobConfig.Invalid)?.field == field }
@@ -36,5 +70,8 @@ import PruneKit
         #expect { try JobConfig.parse(query: [("rate", "abc")]) } throws: { ($0 as? JobConfig.Invalid)?.field == "rate" }
         #expect { try JobConfig.parse(query: [("batchSize", "1.5")]) } throws: { ($0 as? JobConfig.Invalid)?.field == "batchSize" }
         #expect { try JobConfig.parse(query: [("finetuneEpochs", "-3")]) } throws: { ($0 as? JobConfig.Invalid)?.field == "finetuneEpochs" }
+        #expect { try JobConfig.parse(query: [("sharing", "maybe")]) } throws: { ($0 as? JobConfig.Invalid)?.field == "sharing" }
+        #expect { try JobConfig.parse(query: [("generations", "-3")]) } throws: { ($0 as? JobConfig.Invalid)?.field == "generations" }
+        #expect { try JobConfig.parse(query: [("rate", "0.3"), ("budget", "params=0.4")]) } throws: { ($0 as? JobConfig.Invalid)?.field == "budget" }
     }
 }

@@ -228,6 +228,28 @@ func untar(_ tar: [UInt8]) -> [(String, [UInt8])] {
         #expect(((try h.json(refused)["error"] as? [String: Any])?["message"] as? String)?.contains("'finetuneEpochs'") == true)
     }
 
+    @Test func severalModelsMakeOneMultiTaskJob() async throws {
+        let h = try ServiceHarness()
+        let (headers, body) = ServiceHarness.multipart([
+            ("model", "digits.onnx", try exampleONNX()),
+            ("model", "parity.onnx", try exampleONNX()),
+            ("config", nil, Array(#"{"rate": 0.5, "generations": 3, "population": 8, "seed": 1}"#.utf8)),
+        ])
+        let id = try #require(try h.json(try await h.send(.post, "/jobs", headers: headers, body: body))["id"] as? String)
+        let job = try await h.waitFinished(id)
+        #expect(job.status == .succeeded, "\(job.error?.message ?? "")")
+        #expect(job.summary?.map(\.task) == ["digits", "parity"])
+        #expect(job.artifacts?.map(\.name) == ["digits.onnx", "index.json", "multitask.safetensors", "parity.onnx", "report.json", "result.tar.gz"])
+        // Two copies of one model share every filter both keep: the bundle stores one model's worth.
+        let report = try JSONDecoder().decode(PruneReport.self, from: Data(contentsOf: h.service.store.artifacts(of: id).appendingPathComponent("report.json")))
+        #expect(report.mfis.storage.afterSharing < report.mfis.storage.beforeSharing)
+        #expect(report.rate == 0.5 && report.models.count == 2)
+
+        let (mh, mismatched) = ServiceHarness.multipart([("model", "a.onnx", try exampleONNX()), ("model", "b.onnx", try exampleONNX(.vgg))])
+        let bad = try await h.waitFinished(try #require(try h.json(try await h.send(.post, "/jobs", headers: mh, body: mismatched))["id"] as? String))
+        #expect(bad.status == .failed && bad.error?.code == "invalid_model" && bad.error?.message.contains("not of one backbone") == true)
+    }
+
     @Test func aBadModelIsAFailedJobNamingTheProblem() async throws {
         let h = try ServiceHarness()
         let (headers, body) = ServiceHarness.multipart([("model", "broken.onnx", Array("not a model at all".utf8))])

@@ -44,3 +44,39 @@ public enum MagnitudeCriterion {
         return norms
     }
 }
+
+extension MagnitudeCriterion {
+    /// Li et al.'s L1 with each producer's rows scaled by |γ| of the BatchNormalization that
+    /// reads the producer's output, where one does (Liu et al. 2017: a channel whose BN scale
+    /// is near zero carries nothing, however large its weights). `bnScales` maps a producer
+    /// node's label to its BN's γ tensor (`batchNormScales(_:)`). One score per channel of group `g`.
+    public static func bnAware(ofGroup g: Int, groups: ChannelGroups, lookup: ChannelGroupLookup, graph: Graph,
+                               bnScales: [String: String]) -> [Double] {
+        var scores = [Double](repeating: 0, count: groups.groups[g].size)
+        for s in lookup.sitesOfGroup[g] {
+            let site = groups.sites[s]
+            guard site.role == .producer, let t = graph.initializers[site.tensor], t.dtype.isFloatingPoint else { continue }
+            let norms = sliceL1Norms(t, axis: site.axis)
+            var gamma: [Float]?
+            if let name = bnScales[site.node], let γ = graph.initializers[name], γ.count == norms.count { gamma = γ.floats() }
+            for (p, c) in site.channels.enumerated() {
+                scores[lookup.channelOf[c]] += Double(norms[p]) * Double(abs(gamma?[p] ?? 1))
+            }
+        }
+        return scores
+    }
+
+    /// For every Conv / Gemm / MatMul whose output goes straight into a BatchNormalization, that
+    /// BN's scale tensor, keyed by the producer's label (as `ChannelSite.node` names it).
+    public static func batchNormScales(_ graph: Graph) -> [String: String] {
+        var bnReading: [String: String] = [:]
+        for node in graph.nodes where node.opType == "BatchNormalization" && node.inputs.count > 1 {
+            if let x = node.inputs.first, graph.initializers[node.inputs[1]] != nil { bnReading[x] = node.inputs[1] }
+        }
+        var scales: [String: String] = [:]
+        for node in graph.nodes where ["Conv", "Gemm", "MatMul"].contains(node.opType) {
+            if let out = node.outputs.first, let gamma = bnReading[out] { scales[node.label] = gamma }
+        }
+        return scales
+    }
+}

@@ -1,7 +1,9 @@
 import Foundation
 
-/// The first selection method: per group, remove the lowest-L1 channels at a fixed rate.
-/// The MFIS optimizer replaces the selection; analysis, surgery and reporting stay.
+/// Li et al.'s L1 selection on one model: per group, remove the lowest-L1 channels at a fixed
+/// rate. The pipeline runs MFIS (`MultiTaskPruner`); this stays as the plain baseline that
+/// tests and comparisons hold MFIS against (MFIS with magnitude alone and no sharing keeps the
+/// same channels wherever no BatchNormalization scales them).
 public struct MagnitudePruner: Sendable {
     public var rate: Double
     public var inputShapes: [String: [Int]]

@@ -2,19 +2,26 @@
 public struct PruneReport: Sendable, Codable {
     public var tool = "pruned"
     public var method: String
-    /// Fraction of each prunable group's channels removed.
-    public var rate: Double
+    /// Fraction of each prunable group's channels removed, when pre-specified.
+    public var rate: Double?
+    /// Adaptive, a pre-specified rate or a budget, in words (`rate 0.3`, `budget params=0.4`).
+    public var target: String
+    /// One per task, in the order the models came.
     public var models: [ModelReport]
-    /// Wall time per stage (load, analyze, select, surgery, write; with data evaluate,
-    /// recalibrate, finetune) over all models.
+    /// The search, the chosen solution and why, and storage before and after sharing.
+    public var mfis: MFISReport
+    /// Wall time per stage (load, analyze, criteria, optimize, merge, surgery, bundle, write;
+    /// with data evaluate, recalibrate, finetune).
     public var seconds: [String: Double]
     /// The recipe of the data stages, when a data file was given.
     public var training: TrainingOptions?
 
-    public init(method: String, rate: Double, models: [ModelReport], seconds: [String: Double]) {
+    public init(method: String, target: MFISOptions.Target, models: [ModelReport], mfis: MFISReport, seconds: [String: Double]) {
         self.method = method
-        self.rate = rate
+        self.rate = target.rate
+        self.target = target.description
         self.models = models
+        self.mfis = mfis
         self.seconds = seconds
     }
 }

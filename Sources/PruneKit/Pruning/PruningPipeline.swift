@@ -1,7 +1,8 @@
 import Foundation
 
-/// The whole offline pipeline behind `pruned prune` and a service job: load every model,
-/// prune it, write the pruned files and `report.json` into one folder.
+/// The whole offline pipeline behind `pruned prune` and a service job: load the models (one,
+/// or several task models of one backbone), prune them together with MFIS, and write each
+/// task's pruned model, the shared bundle (several tasks) and `report.json` into one folder.
 public struct PruningPipeline: Sendable {
     public enum OutputFormat: String, Sendable, CaseIterable, Codable {
         /// The input's own format.
@@ -10,20 +11,26 @@ public struct PruningPipeline: Sendable {
     }
 
     public struct Options: Sendable {
-        public var rate: Double
+        public var mfis: MFISOptions
         public var format: OutputFormat
         public var inputShapes: [String: [Int]]
         /// A data file (`input`, `label` / `label.<task>`): with it, every model is scored before
         /// and after pruning, recalibrated, and fine-tuned for `training.epochs`.
         public var data: URL?
         public var training: TrainingOptions
-        public init(rate: Double, format: OutputFormat = .same, inputShapes: [String: [Int]] = [:],
+        public init(mfis: MFISOptions = MFISOptions(), format: OutputFormat = .same, inputShapes: [String: [Int]] = [:],
                     data: URL? = nil, training: TrainingOptions = TrainingOptions()) {
-            self.rate = rate
+            self.mfis = mfis
             self.format = format
             self.inputShapes = inputShapes
             self.data = data
             self.training = training
+        }
+
+        /// A pre-specified rate with every other MFIS option at its default.
+        public init(rate: Double, format: OutputFormat = .same, inputShapes: [String: [Int]] = [:],
+                    data: URL? = nil, training: TrainingOptions = TrainingOptions()) {
+            self.init(mfis: MFISOptions(target: .rate(rate)), format: format, inputShapes: inputShapes, data: data, training: training)
         }
     }
 
@@ -32,15 +39,18 @@ public struct PruningPipeline: Sendable {
         public var description: String { message }
     }
 
-    /// How a caller follows and stops a run (the job service): progress per stage, and a
-    /// cancellation check between stages (and between batches of the data stages) that ends
-    /// the run with `CancellationError`.
+    /// How a caller follows and stops a run (the job service): progress (stage, fraction of the
+    /// whole run), every optimizer generation, and a cancellation check between stages,
+    /// generations and batches of the data stages that ends the run with `CancellationError`.
     public struct Hooks: Sendable {
         public var progress: @Sendable (_ stage: String, _ fraction: Double) -> Void
+        public var generation: @Sendable (GenerationProgress) -> Void
         public var isCancelled: @Sendable () -> Bool
         public init(progress: @escaping @Sendable (String, Double) -> Void = { _, _ in },
+                    generation: @escaping @Sendable (GenerationProgress) -> Void = { _ in },
                     isCancelled: @escaping @Sendable () -> Bool = { false }) {
             self.progress = progress
+            self.generation = generation
             self.isCancelled = isCancelled
         }
     }
@@ -52,72 +62,97 @@ public struct PruningPipeline: Sendable {
         self.hooks = hooks
     }
 
-    private func checkpoint(_ stage: String, model: Int, of count: Int, step: Double) throws {
+    /// Where each stage starts and ends in the run's progress: the search is most of a run
+    /// without data, fine-tuning most of one with data.
+    static let span: [String: (start: Double, end: Double)] = [
+        "load": (0, 0.05), "analyze": (0.05, 0.08), "criteria": (0.08, 0.2), "optimize": (0.2, 0.85),
+        "merge": (0.85, 0.87), "surgery": (0.87, 0.9), "bundle": (0.9, 0.92), "write": (0.92, 1),
+    ]
+    static let spanWithData: [String: (start: Double, end: Double)] = [
+        "load": (0, 0.02), "analyze": (0.02, 0.03), "criteria": (0.03, 0.05), "optimize": (0.05, 0.2),
+        "merge": (0.2, 0.21), "surgery": (0.21, 0.22), "bundle": (0.22, 0.23),
+        "evaluate": (0.23, 0.25), "recalibrate": (0.25, 0.3), "finetune": (0.3, 0.97), "write": (0.97, 1),
+    ]
+
+    private func advance(_ stage: String, _ fraction: Double) {
+        let s = (options.data == nil ? Self.span : Self.spanWithData)[stage] ?? (0, 1)
+        hooks.progress(stage, s.start + (s.end - s.start) * min(1, max(0, fraction)))
+    }
+
+    private func checkpoint(_ stage: String, _ fraction: Double = 0) throws {
         if hooks.isCancelled() { throw CancellationError() }
-        hooks.progress(stage, (Double(model) + step) / Double(max(count, 1)))
+        advance(stage, fraction)
     }
 
     /// Validates `rate` the way every entry point (CLI, HTTP config) needs it.
     public static func checkRate(_ rate: Double) -> String? {
-        rate.isFinite && rate >= 0 && rate < 1 ? nil : "rate must be at least 0 and below 1 (the fraction of each prunable group's channels removed), got \(rate)"
-    }
-
-    /// Where each stage starts, as a fraction of one model's share of the progress.
-    private var stageStart: [String: Double] {
-        options.data == nil
-            ? ["load": 0, "prune": 0.3, "write": 0.6]
-            : ["load": 0, "prune": 0.05, "evaluate": 0.1, "recalibrate": 0.15, "finetune": 0.3, "write": 0.95]
+        MFISOptions(target: .rate(rate)).problem()?.message
     }
 
     @discardableResult
     public func run(models: [URL], outputDirectory: URL) throws -> PruneReport {
-        if let problem = Self.checkRate(options.rate) { throw Failure(message: problem) }
+        if let problem = options.mfis.problem() { throw Failure(message: "\(problem.field): \(problem.message)") }
         if let problem = options.training.problem() { throw Failure(message: "\(problem.field): \(problem.message)") }
+        guard !models.isEmpty else { throw Failure(message: "no model to prune") }
         let recovery = try options.data.map { try AccuracyRecovery(data: TrainingData.read(contentsOf: $0), options: options.training) }
         let tasks = models.map { $0.deletingPathExtension().lastPathComponent }
         if let dup = Dictionary(grouping: tasks, by: { $0 }).first(where: { $0.value.count > 1 })?.key {
             throw Failure(message: "two models are named '\(dup)': the output file names would collide")
         }
         try FileManager.default.createDirectory(at: outputDirectory, withIntermediateDirectories: true)
-        var seconds: [String: Double] = [:]
-        var reports: [ModelReport] = []
+        var clock = StageClock()
+        var loaded: [LoadedModel] = []
         for (index, url) in models.enumerated() {
-            var clock = StageClock()
-            let start = stageStart
-            try checkpoint("load", model: index, of: models.count, step: 0)
-            let model = try ModelFile.load(url)
-            clock.lap("load")
-            try checkpoint("prune", model: index, of: models.count, step: start["prune"]!)
-            let pruner = MagnitudePruner(rate: options.rate, inputShapes: options.inputShapes)
-            let result = try pruner.prune(model.graph, task: model.task, source: url.lastPathComponent) {
-                if hooks.isCancelled() { throw CancellationError() }
-            }
-            var report = result.report
-            var graph = result.graph
-            if let recovery {
-                let stages = ["evaluate", "recalibrate", "finetune", "write"].map { start[$0]! }
-                let recovered = try recovery.run(original: model.graph.constantsAsInitializers(), pruned: result.graph,
-                                                 keptRows: result.keptRows, task: model.task) { stage, fraction in
-                    let from = start[stage]!, to = stages.first { $0 > from } ?? from
-                    try checkpoint(stage, model: index, of: models.count, step: from + fraction * (to - from))
+            try checkpoint("load", Double(index) / Double(models.count))
+            loaded.append(try ModelFile.load(url))
+        }
+        let formats = try loaded.map(formats(for:))
+        clock.lap("load")
+
+        let pruner = MultiTaskPruner(options: options.mfis, inputShapes: options.inputShapes)
+        let result = try pruner.prune(
+            loaded.map(\.graph), tasks: loaded.map(\.task), sources: models.map(\.lastPathComponent),
+            hooks: .init(stage: { [self] stage, fraction in advance(stage, fraction) }, generation: hooks.generation,
+                         isCancelled: hooks.isCancelled))
+        clock.restart()
+
+        var reports = result.models
+        var graphs = result.graphs
+        var seconds = result.seconds
+        if let recovery {
+            // Each task is recovered on its own, so shared filters drift apart and the bundle
+            // no longer describes the written models (multi-task fine-tuning is not built yet).
+            for (t, model) in loaded.enumerated() {
+                let recovered = try recovery.run(original: model.graph.constantsAsInitializers(), pruned: result.graphs[t],
+                                                 keptRows: result.keptRows[t], task: model.task) { stage, fraction in
+                    try checkpoint(stage, (Double(t) + fraction) / Double(loaded.count))
                 }
-                graph = recovered.graph
-                report.accuracy = recovered.report
+                graphs[t] = recovered.graph
+                reports[t].accuracy = recovered.report
                 for (k, v) in recovered.seconds { seconds[k, default: 0] += v }
             }
-            try checkpoint("write", model: index, of: models.count, step: start["write"]!)
-            clock.restart()
-            for format in try formats(for: model) {
-                let out = outputDirectory.appendingPathComponent("\(model.task).\(format.rawValue)")
-                try ModelFile.write(graph, format: format, metadata: model.metadata, to: out)
-                report.outputs.append(out.lastPathComponent)
-            }
-            clock.lap("write")
-            reports.append(report)
-            for (k, v) in clock.seconds.merging(result.seconds, uniquingKeysWith: +) { seconds[k, default: 0] += v }
         }
+
+        try checkpoint("write")
+        for (t, model) in loaded.enumerated() {
+            for format in formats[t] {
+                let out = outputDirectory.appendingPathComponent("\(model.task).\(format.rawValue)")
+                try ModelFile.write(graphs[t], format: format, metadata: model.metadata, to: out)
+                reports[t].outputs.append(out.lastPathComponent)
+            }
+        }
+        var mfis = result.mfis
+        if loaded.count >= 2 {
+            if recovery == nil {
+                try result.bundle.write(to: outputDirectory)
+            } else {
+                mfis.bundleOmitted = "each task was recalibrated and fine-tuned on its own, so shared filters differ between the written models; multitask.safetensors would not rebuild them"
+            }
+        }
+        clock.lap("write")
+        for (k, v) in clock.seconds { seconds[k, default: 0] += v }
         seconds["total"] = seconds.values.reduce(0, +)
-        var report = PruneReport(method: "l1-magnitude", rate: options.rate, models: reports, seconds: seconds)
+        var report = PruneReport(method: "mfis", target: options.mfis.target, models: reports, mfis: mfis, seconds: seconds)
         report.training = recovery?.options
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

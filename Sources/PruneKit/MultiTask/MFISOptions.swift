@@ -1,0 +1,91 @@
+/// What an MFIS run is asked to do (ALGORITHM.md §3): how much to prune, by which criteria,
+/// whether filters may be shared, and how long the optimizer searches.
+public struct MFISOptions: Sendable, Equatable {
+    /// How the pruned size is decided.
+    public enum Target: Sendable, Equatable, CustomStringConvertible {
+        /// Pre-specified: each task keeps `max(1, round((1 − rate)·N))` channels of every prunable
+        /// group (the convention of Li et al. and FPGM), honoured exactly by repair.
+        case rate(Double)
+        /// A global budget: each task's pruned model keeps at most this fraction of its
+        /// parameters (or FLOPs); how much each group gives up is the optimizer's choice.
+        case budget(BudgetMeasure, Double)
+        /// The optimizer decides the per-group rates; the knee of the front is taken.
+        case adaptive
+
+        public var description: String {
+            switch self {
+            case let .rate(r): return "rate \(r)"
+            case let .budget(m, f): return "budget \(m.rawValue)=\(f)"
+            case .adaptive: return "adaptive"
+            }
+        }
+    }
+
+    public enum BudgetMeasure: String, Sendable, Equatable, CaseIterable {
+        case params, flops
+    }
+
+    public enum Criterion: String, Sendable, Equatable, CaseIterable, Comparable {
+        case magnitude, irreplaceability, shareability
+        public static func < (a: Criterion, b: Criterion) -> Bool {
+            allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+        }
+    }
+
+    public var target: Target
+    /// Criteria in use: magnitude and irreplaceability are objectives (one each per task);
+    /// shareability guides the seeds' rankings and share bits.
+    public var criteria: Set<Criterion>
+    /// Share filters across tasks (and fold dropped near-twins into kept ones); off, every task
+    /// is pruned on its own and nothing is merged.
+    public var sharing: Bool
+    /// τ: cosine similarity from which a dropped filter counts as a near-twin of a kept one and
+    /// is folded into it (ALGORITHM.md §4); and how alike the tasks' filters must be to be
+    /// shared (merging may move none further than √(2(1 − τ)) of its norm).
+    public var twinThreshold: Double
+    public var seed: UInt64
+    public var generations: Int
+    /// nil: Deb & Jain's size for the objective count's reference directions.
+    public var population: Int?
+    /// Kept channel counts are multiples of this (where the group has that many).
+    public var roundTo: Int
+
+    public init(target: Target = .rate(0.3), criteria: Set<Criterion> = Set(Criterion.allCases), sharing: Bool = true,
+                twinThreshold: Double = 0.95, seed: UInt64 = 0, generations: Int = 100, population: Int? = nil, roundTo: Int = 1) {
+        self.target = target
+        self.criteria = criteria
+        self.sharing = sharing
+        self.twinThreshold = twinThreshold
+        self.seed = seed
+        self.generations = generations
+        self.population = population
+        self.roundTo = roundTo
+    }
+
+    /// The first thing wrong with these options, said so that a CLI flag or a config field can
+    /// carry it; nil when they are usable. `field` names the option.
+    public func problem() -> (field: String, message: String)? {
+        switch target {
+        case let .rate(r) where !(r.isFinite && r >= 0 && r < 1):
+            return ("rate", "rate must be at least 0 and below 1 (the fraction of each prunable group's channels removed), got \(r)")
+        case let .budget(m, f) where !(f.isFinite && f > 0 && f <= 1):
+            return ("budget", "the \(m.rawValue) budget is the fraction of each model's \(m.rawValue) kept, in (0, 1]; got \(f)")
+        default: break
+        }
+        if !criteria.contains(.magnitude) && !criteria.contains(.irreplaceability) {
+            return ("criteria", "needs magnitude or irreplaceability (or both): they are the objectives")
+        }
+        if !(twinThreshold.isFinite && twinThreshold > 0 && twinThreshold <= 1) {
+            return ("twinThreshold", "must be in (0, 1], got \(twinThreshold)")
+        }
+        if generations < 0 || generations > 100_000 { return ("generations", "must be in 0...100000, got \(generations)") }
+        if let p = population, p < 4 || p > 10_000 { return ("population", "must be in 4...10000, got \(p)") }
+        if roundTo < 1 { return ("roundTo", "must be at least 1, got \(roundTo)") }
+        return nil
+    }
+
+    /// Objectives per task: magnitude lost and irreplaceability lost, in that order, as chosen.
+    var perTaskObjectives: [Criterion] {
+        [Criterion.magnitude, .irreplaceability].filter { criteria.contains($0) }
+    }
+}

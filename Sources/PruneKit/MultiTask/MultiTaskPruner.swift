@@ -1,0 +1,122 @@
+/// MFIS end to end on graphs in memory (ALGORITHM.md §§1–4, 6): align the tasks, score every
+/// filter, search keep and share bits, fold and merge, cut each task's graph, and lay out the
+/// shared bundle. One task is the T = 1 case of the same code.
+public struct MultiTaskPruner: Sendable {
+    public var options: MFISOptions
+    public var inputShapes: [String: [Int]]
+
+    public init(options: MFISOptions, inputShapes: [String: [Int]] = [:]) {
+        self.options = options
+        self.inputShapes = inputShapes
+    }
+
+    public struct Result: Sendable {
+        /// Per task, pruned.
+        public var graphs: [Graph]
+        public var bundle: MultiTaskBundle
+        public var models: [ModelReport]
+        public var mfis: MFISReport
+        public var seconds: [String: Double]
+        /// Per task, each producer weight's surviving original rows (`ChannelGroups.keptRows`):
+        /// the data stages compare pruned channels with the unpruned model's through it.
+        public var keptRows: [[String: [Int]]]
+    }
+
+    /// How a caller follows and stops a run: stage changes with a fraction of the stage done,
+    /// every optimizer generation, and a cancellation check (between stages and generations)
+    /// that ends the run with `CancellationError`.
+    public struct Hooks: Sendable {
+        public var stage: @Sendable (_ stage: String, _ fraction: Double) -> Void
+        public var generation: @Sendable (GenerationProgress) -> Void
+        public var isCancelled: @Sendable () -> Bool
+        public init(stage: @escaping @Sendable (String, Double) -> Void = { _, _ in },
+                    generation: @escaping @Sendable (GenerationProgress) -> Void = { _ in },
+                    isCancelled: @escaping @Sendable () -> Bool = { false }) {
+            self.stage = stage
+            self.generation = generation
+            self.isCancelled = isCancelled
+        }
+    }
+
+    public func prune(_ graphs: [Graph], tasks names: [String], sources: [String]? = nil, hooks: Hooks = Hooks()) throws -> Result {
+        if let problem = options.problem() { throw MFISSearch.Unreachable(description: "\(problem.field): \(problem.message)") }
+        var clock = StageClock()
+        func checkpoint(_ stage: String) throws {
+            if hooks.isCancelled() { throw CancellationError() }
+            hooks.stage(stage, 0)
+        }
+        try checkpoint("analyze")
+        let aligned = try AlignedTasks(names: names, graphs: graphs, inputShapes: inputShapes)
+        clock.lap("analyze")
+        try checkpoint("criteria")
+        let evidence = GroupEvidence.collect(aligned, options: options)
+        clock.lap("criteria")
+        try checkpoint("optimize")
+        let problem = MFISProblem(aligned: aligned, evidence: evidence, options: options)
+        let generations = max(1, options.generations)
+        let solution = try MFISSearch.run(problem, tasks: names, progress: { p in
+            hooks.generation(p)
+            hooks.stage("optimize", Double(p.generation) / Double(generations))
+        }, isCancelled: hooks.isCancelled)
+        clock.lap("optimize")
+
+        try checkpoint("merge")
+        let prunable = aligned.prunableGroups
+        var indexes: [Int: IndexMatrix] = [:]
+        for (p, g) in prunable.enumerated() {
+            indexes[g.id] = IndexMatrix(name: g.name, group: g.id, keep: solution.keep.map { $0[p] }, share: solution.share[p],
+                                        weights: { evidence[p].mergeWeights(channel: $0, tasks: $1) })
+        }
+        var merged = aligned.tasks.map(\.graph)
+        var folds: [Fold] = []
+        if options.sharing {
+            for t in merged.indices {
+                folds += FilterMerging.foldTwins(&merged[t], task: t, aligned: aligned, evidence: evidence, keep: solution.keep[t])
+            }
+        }
+        let layout = BankLayout(aligned, sharing: options.sharing)
+        FilterMerging.mergeShared(&merged, layout: layout, indexes: indexes)
+        clock.lap("merge")
+
+        try checkpoint("surgery")
+        var pruned: [Graph] = []
+        var models: [ModelReport] = []
+        var keptRows: [[String: [Int]]] = []
+        for (t, task) in aligned.tasks.enumerated() {
+            var removal: [Int: [Int]] = [:]
+            for (p, g) in prunable.enumerated() { removal[g.id] = solution.keep[t][p].indices.filter { !solution.keep[t][p][$0] } }
+            let graph = try merged[t].removingChannels(removal, groups: task.groups)
+            pruned.append(graph)
+            keptRows.append(task.groups.keptRows(removing: removal))
+            let after = ModelStats(graph: graph, shapes: ShapeInference(graph: graph, inputShapes: inputShapes))
+            models.append(ModelReport(
+                task: task.name, source: sources?[t] ?? task.name,
+                before: ModelStats(graph: task.graph, shapes: task.shapes), after: after, channels: graph.layerWidths(),
+                groups: aligned.groups.map { g in
+                    let removed = removal[g.id] ?? []
+                    return GroupReport(name: g.name, producers: g.producers, total: task.groups.groups[g.id].size,
+                                       kept: task.groups.groups[g.id].size - removed.count, prunable: g.prunable, reason: g.reason, removed: removed)
+                }))
+        }
+        clock.lap("surgery")
+
+        try checkpoint("bundle")
+        let bundle = MultiTaskBundle.build(tasks: names, pruned: pruned, merged: merged, layout: layout, indexes: indexes,
+                                           prunable: Set(prunable.map(\.id)))
+        clock.lap("bundle")
+        let report = MFISReport(
+            target: options.target.description, criteria: options.criteria.sorted().map(\.rawValue), sharing: options.sharing,
+            seed: options.seed, generations: solution.generations, evaluations: solution.evaluations,
+            objectives: solution.objectiveNames, front: solution.front,
+            chosen: .init(index: solution.chosen, objectives: solution.objectives, reason: solution.reason),
+            storage: .init(original: models.reduce(0) { $0 + $1.before.params }, beforeSharing: models.reduce(0) { $0 + $1.after.params },
+                           afterSharing: bundle.storedParams),
+            groups: prunable.enumerated().map { p, g in
+                let index = indexes[g.id]!
+                return .init(name: g.name, total: g.size, kept: index.keep.map(\.count),
+                             union: (0..<g.size).filter { i in index.matrix.contains { $0[i] == 1 } }.count, shared: index.sharedSlots)
+            },
+            folds: folds)
+        return Result(graphs: pruned, bundle: bundle, models: models, mfis: report, seconds: clock.seconds, keptRows: keptRows)
+    }
+}

@@ -1,0 +1,46 @@
+/// The MFIS part of `report.json`: what was asked, the final front, which solution was taken
+/// and why, and what sharing saved.
+public struct MFISReport: Sendable, Codable, Equatable {
+    public struct Chosen: Sendable, Codable, Equatable {
+        /// Index into `front` (nil when nothing was searched).
+        public var index: Int?
+        public var objectives: [Double]
+        public var reason: String
+    }
+
+    /// Parameters stored: the original models together, the pruned models side by side, and
+    /// the multi-task bundle with shared filters stored once.
+    public struct Storage: Sendable, Codable, Equatable {
+        public var original: Int
+        public var beforeSharing: Int
+        public var afterSharing: Int
+    }
+
+    public struct GroupSharing: Sendable, Codable, Equatable {
+        public var name: String
+        public var total: Int
+        /// Kept channels per task, in task order.
+        public var kept: [Int]
+        /// Channels some task keeps.
+        public var union: Int
+        /// Shared filters (stored once for the tasks that keep them).
+        public var shared: Int
+    }
+
+    public var target: String
+    public var criteria: [String]
+    public var sharing: Bool
+    public var seed: UInt64
+    public var generations: Int
+    public var evaluations: Int
+    public var objectives: [String]
+    /// The final front's objective vectors (all minimized; see `objectives`).
+    public var front: [[Double]]
+    public var chosen: Chosen
+    public var storage: Storage
+    public var groups: [GroupSharing]
+    /// Dropped filters folded into a kept near-twin (inner sharing).
+    public var folds: [Fold]
+    /// Why `multitask.safetensors` + `index.json` were not written, when they were not.
+    public var bundleOmitted: String? = nil
+}
