@@ -3,6 +3,17 @@ import PackageDescription
 
 // Dependencies flow one way: pruned -> PruneService -> {HTTPServer, PruneKit}.
 // HTTPServer and PruneKit never import each other (see ../shared/DESIGN.md).
+// The kernels' SIMD16<Float> code needs AVX-512 to compile to 512-bit FMAs: at the baseline
+// x86-64 target it becomes calls to fmaf, element by element. PruneKit (and the benchmark that
+// times it) are built for x86-64-v4 (AVX-512 F/BW/CD/DQ/VL with AVX2, FMA, BMI); `pruned`
+// itself stays at the baseline and refuses to start on a CPU without those features
+// (Sources/pruned/CPUCheck.swift) instead of dying of SIGILL. See README, "CPU requirements".
+#if arch(x86_64)
+let kernelSettings: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=x86-64-v4"])]
+#else
+let kernelSettings: [SwiftSetting] = []
+#endif
+
 let package = Package(
     name: "pruned",
     platforms: [.macOS(.v14)],
@@ -19,7 +30,8 @@ let package = Package(
         .target(
             name: "PruneKit",
             dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
-            exclude: ["Formats/ONNX/onnx.proto"]
+            exclude: ["Formats/ONNX/onnx.proto"],
+            swiftSettings: kernelSettings
         ),
         // Jobs: store, queue, workers, routes; the one module that knows both the engine and HTTP.
         .target(
@@ -42,7 +54,8 @@ let package = Package(
                 "PruneKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            path: "Benchmarks/pruned-bench"
+            path: "Benchmarks/pruned-bench",
+            swiftSettings: kernelSettings
         ),
         .testTarget(name: "PruneKitTests", dependencies: ["PruneKit"]),
         // System libraries: zlib (gzip responses) and OpenSSL's libcrypto (SHA-256 ETags).
