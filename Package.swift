@@ -5,13 +5,17 @@ import PackageDescription
 // HTTPServer and PruneKit never import each other (see ../shared/DESIGN.md).
 // The kernels' SIMD16<Float> code needs AVX-512 to compile to 512-bit FMAs: at the baseline
 // x86-64 target it becomes calls to fmaf, element by element. PruneKit (and the benchmark that
-// times it) are built for x86-64-v4 (AVX-512 F/BW/CD/DQ/VL with AVX2, FMA, BMI); `pruned`
-// itself stays at the baseline and refuses to start on a CPU without those features
-// (Sources/pruned/CPUCheck.swift) instead of dying of SIGILL. See README, "CPU requirements".
+// times it) are built for `kernelCPU`; `pruned` itself stays at the baseline and refuses to
+// start on a CPU without that level's features (Sources/pruned/CPUCheck.swift) instead of
+// dying of SIGILL. "x86-64-v3" (AVX2 + FMA) builds for older CPUs, at about half the speed.
+// See README, "CPU requirements".
+let kernelCPU = "x86-64-v4"
 #if arch(x86_64)
-let kernelSettings: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=x86-64-v4"])]
+let kernelSettings: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=\(kernelCPU)"])]
+let cpuCheckSettings: [SwiftSetting] = [.define(kernelCPU == "x86-64-v4" ? "KERNELS_X86_64_V4" : kernelCPU == "x86-64-v3" ? "KERNELS_X86_64_V3" : "KERNELS_BASELINE")]
 #else
 let kernelSettings: [SwiftSetting] = []
+let cpuCheckSettings: [SwiftSetting] = []
 #endif
 
 let package = Package(
@@ -44,9 +48,11 @@ let package = Package(
                 "PruneKit",
                 "PruneService",
                 "HTTPServer",
+                "CCPUFeatures",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            swiftSettings: cpuCheckSettings
         ),
         .executableTarget(
             name: "pruned-bench",
@@ -63,6 +69,8 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         // epoll(7) from libc: a header, nothing to link.
         .systemLibrary(name: "CEpoll"),
+        // CPUID and XGETBV: a header, for the start-up check of the CPU's features.
+        .systemLibrary(name: "CCPUFeatures"),
         // Minimal HTTP/1.1 server on POSIX sockets and Dispatch; never imports PruneKit.
         .target(
             name: "HTTPServer",
