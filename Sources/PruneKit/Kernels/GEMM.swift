@@ -26,7 +26,7 @@ func gemm(
     transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
     alpha: Float, a: UnsafePointer<Float>, lda: Int,
     b: UnsafePointer<Float>, ldb: Int,
-    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int
+    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int, blocking: GEMMBlocking = .standard
 ) {
     guard m > 0, n > 0 else { return }
     if k == 0 || alpha == 0 {
@@ -35,7 +35,7 @@ func gemm(
     }
     GEMMOperands(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
                  b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
-        .run(threads: threads)
+        .run(threads: threads, blocking: blocking)
 }
 
 /// C = beta·C (0 without reading C, as BLAS): all that is left when op(A)·op(B) is zero.

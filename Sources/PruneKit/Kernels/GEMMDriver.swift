@@ -15,37 +15,40 @@ import Foundation
 ///   B panel into a small buffer that stays in L1 and runs every row panel over it at once, so
 ///   packed B never goes out to memory and back. For the few-row, many-column products of
 ///   convolutions (64 filters × 3136 pixels).
-enum GEMMBlocking {
+struct GEMMBlocking: Sendable {
     /// Largest number of k steps packed at once (k is split into equal blocks up to this).
-    static let depth = 384
-    /// Rows of A packed per pass (a multiple of `GEMMTile.rows`).
-    static let rowChunk = 1536
-    /// Columns of B packed per pass (a multiple of `GEMMTile.columns`).
-    static let columnChunk = 4096
+    var depth = 384
+    /// Rows of A per pass (a multiple of `GEMMTile.rows`).
+    var rowChunk = 1536
+    /// Columns of B per pass (a multiple of `GEMMTile.columns`).
+    var columnChunk = 4096
     /// Bytes of packed B one work item reuses from L2.
-    static let itemBytes = 1 << 20
+    var itemBytes = 1 << 20
     /// Largest A block (rows × depth floats, in bytes) for packing B per panel.
-    static let inPlaceABytes = 1 << 20
+    var inPlaceABytes = 1 << 20
     /// Multiply-adds below which a second thread costs more than it saves.
-    static let parallelWork = 1 << 21
+    var parallelWork = 1 << 21
     /// Work items per thread in a parallel pass, so a thread slowed by a neighbour on the
     /// shared machine leaves its share to the others.
-    static let itemsPerThread = 4
+    var itemsPerThread = 4
+
+    /// The sizes above, for this machine's caches (tests shrink them to reach every edge).
+    static let standard = GEMMBlocking()
 }
 
 extension GEMMOperands {
     /// Runs the whole product on `threads` threads (1: on the caller's only).
-    func run(threads requested: Int) {
+    func run(threads requested: Int, blocking: GEMMBlocking = .standard) {
         guard m > 0, n > 0 else { return }
         let work = Double(m) * Double(n) * Double(k)
-        let threads = work < Double(GEMMBlocking.parallelWork) ? 1 : max(1, requested)
-        let depthBlocks = (k + GEMMBlocking.depth - 1) / GEMMBlocking.depth
+        let threads = work < Double(blocking.parallelWork) ? 1 : max(1, requested)
+        let depthBlocks = (k + blocking.depth - 1) / blocking.depth
         let depthStep = (k + depthBlocks - 1) / depthBlocks
-        let rowStep = min(m, GEMMBlocking.rowChunk)
-        let columnStep = min(n, GEMMBlocking.columnChunk)
+        let rowStep = min(m, blocking.rowChunk)
+        let columnStep = min(n, blocking.columnChunk)
         let columnPanels = (columnStep + GEMMTile.columns - 1) / GEMMTile.columns
-        let bPerPanel = roundUp(m, GEMMTile.rows) * depthStep * MemoryLayout<Float>.size <= GEMMBlocking.inPlaceABytes
-            && (threads == 1 || columnPanels >= threads * GEMMBlocking.itemsPerThread)
+        let bPerPanel = roundUp(m, GEMMTile.rows) * depthStep * MemoryLayout<Float>.size <= blocking.inPlaceABytes
+            && (threads == 1 || columnPanels >= threads * blocking.itemsPerThread)
         let pool = PackBufferPool.shared
         let aBuffer = pool.take((transA ? roundUp(rowStep, GEMMTile.rows) : GEMMTile.rows) * depthStep)
         let bBuffer = bPerPanel ? nil : pool.take(roundUp(columnStep, GEMMTile.columns) * depthStep)
@@ -58,7 +61,7 @@ extension GEMMOperands {
                 for i0 in stride(from: 0, to: m, by: rowStep) {
                     let pass = GEMMPass(
                         operands: self, rows: i0..<min(m, i0 + rowStep), columns: j0..<min(n, j0 + columnStep),
-                        depth: p0..<min(k, p0 + depthStep), beta: p0 == 0 ? beta : 1,
+                        depth: p0..<min(k, p0 + depthStep), beta: p0 == 0 ? beta : 1, blocking: blocking,
                         packedA: aBuffer.start, packedB: bBuffer?.start)
                     pass.pack(includingB: bBuffer != nil && i0 == 0, threads: threads)
                     if bBuffer != nil {
@@ -79,6 +82,7 @@ private struct GEMMPass: @unchecked Sendable {
     let columns: Range<Int>
     let depth: Range<Int>
     let beta: Float
+    let blocking: GEMMBlocking
     let packedA: UnsafeMutablePointer<Float>
     /// The chunk's packed B, when it is packed for all threads at once.
     let packedB: UnsafeMutablePointer<Float>?
@@ -108,8 +112,8 @@ private struct GEMMPass: @unchecked Sendable {
     func pack(includingB: Bool, threads: Int) {
         let aPanels = packedRowPanels
         let bPanels = includingB ? columnPanels : 0
-        let aTasks = min(aPanels.count, threads * GEMMBlocking.itemsPerThread)
-        let bTasks = min(bPanels, threads * GEMMBlocking.itemsPerThread)
+        let aTasks = min(aPanels.count, threads * blocking.itemsPerThread)
+        let bTasks = min(bPanels, threads * blocking.itemsPerThread)
         parallelFor(aTasks + bTasks, threads: threads) { task in
             if task < aTasks {
                 for rp in (aPanels.lowerBound + task * aPanels.count / aTasks)..<(aPanels.lowerBound + (task + 1) * aPanels.count / aTasks) {
@@ -133,9 +137,9 @@ private struct GEMMPass: @unchecked Sendable {
     /// panels × column panels.
     func multiplySharedB(threads: Int) {
         let panelBytes = GEMMTile.columns * depth.count * MemoryLayout<Float>.size
-        let columnsPerItem = max(1, GEMMBlocking.itemBytes / panelBytes)
+        let columnsPerItem = max(1, blocking.itemBytes / panelBytes)
         let columnGroups = (columnPanels + columnsPerItem - 1) / columnsPerItem
-        let wanted = threads == 1 ? 1 : threads * GEMMBlocking.itemsPerThread
+        let wanted = threads == 1 ? 1 : threads * blocking.itemsPerThread
         let rowGroups = min(rowPanels, max(1, (wanted + columnGroups - 1) / columnGroups))
         parallelFor(rowGroups * columnGroups, threads: threads) { item in
             let (rg, cg) = item.quotientAndRemainder(dividingBy: columnGroups)
@@ -152,7 +156,7 @@ private struct GEMMPass: @unchecked Sendable {
     /// Computes every tile of C in the chunk, each item packing its own B panels one at a
     /// time into an L1-sized buffer and running all row panels over each.
     func multiplyPackingB(threads: Int) {
-        let items = threads == 1 ? 1 : min(columnPanels, threads * GEMMBlocking.itemsPerThread)
+        let items = threads == 1 ? 1 : min(columnPanels, threads * blocking.itemsPerThread)
         parallelFor(items, threads: threads) { item in
             let pool = PackBufferPool.shared
             let buffer = pool.take(GEMMTile.columns * depth.count)
