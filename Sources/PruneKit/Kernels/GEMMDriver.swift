@@ -49,7 +49,7 @@ extension GEMMOperands {
         let columnPanels = (columnStep + GEMMTile.columns - 1) / GEMMTile.columns
         let bPerPanel = roundUp(m, GEMMTile.rows) * depthStep * MemoryLayout<Float>.size <= blocking.inPlaceABytes
             && (threads == 1 || columnPanels >= threads * blocking.itemsPerThread)
-        let pool = PackBufferPool.shared
+        let pool = ScratchPool.shared
         let aBuffer = pool.take((transA ? roundUp(rowStep, GEMMTile.rows) : GEMMTile.rows) * depthStep)
         let bBuffer = bPerPanel ? nil : pool.take(roundUp(columnStep, GEMMTile.columns) * depthStep)
         defer {
@@ -158,7 +158,7 @@ private struct GEMMPass: @unchecked Sendable {
     func multiplyPackingB(threads: Int) {
         let items = threads == 1 ? 1 : min(columnPanels, threads * blocking.itemsPerThread)
         parallelFor(items, threads: threads) { item in
-            let pool = PackBufferPool.shared
+            let pool = ScratchPool.shared
             let buffer = pool.take(GEMMTile.columns * depth.count)
             defer { pool.give(buffer) }
             for cp in (item * columnPanels / items)..<((item + 1) * columnPanels / items) {

@@ -1,0 +1,80 @@
+import Foundation
+
+/// Convolution as matrix products: per group, the group's filters (M/g × C/g·kH·kW, read in
+/// place) times the columns of im2col (C/g·kH·kW × pixels).
+///
+/// Images are lowered in blocks wide enough (`minimumColumns`) for the product to fill the
+/// micro-kernel's 32-column tiles: a 7×7 output alone would leave a third of them empty. When
+/// there are enough (block, group) items, each core takes whole items with a one-thread
+/// product, so im2col runs in parallel too and no product waits for the other core;
+/// otherwise the items run one after the other with the product on every core.
+extension ConvOperands {
+    /// Output pixels per product below which further images join the block.
+    static let minimumColumns = 256
+
+    func runLowered() {
+        let g = geometry
+        let imagesPerBlock = min(g.batch, max(1, (Self.minimumColumns + g.outPlane - 1) / g.outPlane))
+        let blocks = (g.batch + imagesPerBlock - 1) / imagesPerBlock
+        let items = blocks * g.group
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let itemsInParallel = items >= 2 * cores
+        parallelFor(items, threads: itemsInParallel ? cores : 1) { item in
+            let (block, group) = item.quotientAndRemainder(dividingBy: g.group)
+            let images = (block * imagesPerBlock)..<min(g.batch, (block + 1) * imagesPerBlock)
+            multiply(images: images, group: group, threads: itemsInParallel ? 1 : cores)
+        }
+    }
+
+    /// y[images, group's filters] = filters · im2col(x[images, group's channels]) + bias.
+    private func multiply(images: Range<Int>, group: Int, threads: Int) {
+        let g = geometry
+        let width = images.count * g.outPlane
+        let filters = weight + group * g.groupFilters * g.depth
+        let pool = ScratchPool.shared
+        var scratch: [ScratchBuffer] = []
+        defer { scratch.forEach(pool.give) }
+
+        // The column matrix: the image itself for a pointwise conv of one image, else im2col
+        // of every image side by side (row stride `width`).
+        let columns: UnsafePointer<Float>
+        if g.isPointwise && images.count == 1 {
+            columns = x + (images.lowerBound * g.channels + group * g.groupChannels) * g.inPlane
+        } else {
+            let buffer = pool.take(g.depth * width)
+            scratch.append(buffer)
+            for (t, n) in images.enumerated() {
+                im2col(image: x + (n * g.channels + group * g.groupChannels) * g.inPlane, channels: g.groupChannels,
+                       h: g.h, w: g.w, columns: buffer.start + t * g.outPlane, rowStride: width)
+            }
+            columns = UnsafePointer(buffer.start)
+        }
+
+        if images.count == 1 {
+            // The product lands in y directly, on top of the bias.
+            let out = y + (images.lowerBound * g.filters + group * g.groupFilters) * g.outPlane
+            if let bias {
+                for m in 0..<g.groupFilters {
+                    (out + m * g.outPlane).update(repeating: bias[group * g.groupFilters + m], count: g.outPlane)
+                }
+            }
+            gemm(transA: false, transB: false, m: g.groupFilters, n: g.outPlane, k: g.depth, alpha: 1,
+                 a: filters, lda: g.depth, b: columns, ldb: g.outPlane, beta: bias == nil ? 0 : 1,
+                 c: out, ldc: g.outPlane, threads: threads)
+            return
+        }
+        // Several images: the product's rows hold every image's pixels; scatter them to NCHW.
+        let product = pool.take(g.groupFilters * width)
+        scratch.append(product)
+        gemm(transA: false, transB: false, m: g.groupFilters, n: width, k: g.depth, alpha: 1,
+             a: filters, lda: g.depth, b: columns, ldb: width, beta: 0, c: product.start, ldc: width, threads: threads)
+        for (t, n) in images.enumerated() {
+            for m in 0..<g.groupFilters {
+                let src = product.start + m * width + t * g.outPlane
+                let dst = y + (n * g.filters + group * g.groupFilters + m) * g.outPlane
+                let b = bias?[group * g.groupFilters + m] ?? 0
+                for i in 0..<g.outPlane { dst[i] = src[i] + b }
+            }
+        }
+    }
+}
