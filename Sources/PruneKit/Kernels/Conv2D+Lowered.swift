@@ -1,12 +1,13 @@
 import Foundation
 
 /// Convolution as matrix products: per group, the group's filters (M/g × C/g·kH·kW, read in
-/// place) times the columns of im2col (C/g·kH·kW × pixels).
+/// place) times the im2col matrix (C/g·kH·kW × pixels), whose panels the GEMM packs straight
+/// from the images (Im2ColMatrix.swift).
 ///
 /// Images are lowered in blocks wide enough (`minimumColumns`) for the product to fill the
 /// micro-kernel's 32-column tiles: a 7×7 output alone would leave a third of them empty. When
 /// there are enough (block, group) items, each core takes whole items with a one-thread
-/// product, so im2col runs in parallel too and no product waits for the other core;
+/// product, so no product waits for the other core at its barriers;
 /// otherwise the items run one after the other with the product on every core.
 extension ConvOperands {
     /// Output pixels per product below which further images join the block.
@@ -31,25 +32,13 @@ extension ConvOperands {
         let g = geometry
         let width = images.count * g.outPlane
         let filters = weight + group * g.groupFilters * g.depth
-        let pool = ScratchPool.shared
-        var scratch: [ScratchBuffer] = []
-        defer { scratch.forEach(pool.give) }
-
-        // The column matrix: the image itself for a pointwise conv of one image, else im2col
-        // of every image side by side (row stride `width`).
-        let columns: UnsafePointer<Float>
-        if g.isPointwise && images.count == 1 {
-            columns = x + (images.lowerBound * g.channels + group * g.groupChannels) * g.inPlane
-        } else {
-            let buffer = pool.take(g.depth * width)
-            scratch.append(buffer)
-            for (t, n) in images.enumerated() {
-                im2col(image: x + (n * g.channels + group * g.groupChannels) * g.inPlane, channels: g.groupChannels,
-                       h: g.h, w: g.w, columns: buffer.start + t * g.outPlane, rowStride: width)
-            }
-            columns = UnsafePointer(buffer.start)
-        }
-
+        let first = x + (images.lowerBound * g.channels + group * g.groupChannels) * g.inPlane
+        // A pointwise conv of one image multiplies the image itself; anything else, the im2col
+        // matrix of the block, packed panel by panel from the images.
+        let columns: GEMMRightOperand = g.isPointwise && images.count == 1
+            ? .matrix(first, ld: g.inPlane, transposed: false)
+            : .im2col(Im2ColMatrix(images: first, imageStride: g.channels * g.inPlane, channels: g.groupChannels,
+                                   h: g.h, w: g.w))
         if images.count == 1 {
             // The product lands in y directly, on top of the bias.
             let out = y + (images.lowerBound * g.filters + group * g.groupFilters) * g.outPlane
@@ -58,16 +47,16 @@ extension ConvOperands {
                     (out + m * g.outPlane).update(repeating: bias[group * g.groupFilters + m], count: g.outPlane)
                 }
             }
-            gemm(transA: false, transB: false, m: g.groupFilters, n: g.outPlane, k: g.depth, alpha: 1,
-                 a: filters, lda: g.depth, b: columns, ldb: g.outPlane, beta: bias == nil ? 0 : 1,
-                 c: out, ldc: g.outPlane, threads: threads)
+            gemm(transA: false, m: g.groupFilters, n: g.outPlane, k: g.depth, alpha: 1, a: filters, lda: g.depth,
+                 b: columns, beta: bias == nil ? 0 : 1, c: out, ldc: g.outPlane, threads: threads)
             return
         }
         // Several images: the product's rows hold every image's pixels; scatter them to NCHW.
+        let pool = ScratchPool.shared
         let product = pool.take(g.groupFilters * width)
-        scratch.append(product)
-        gemm(transA: false, transB: false, m: g.groupFilters, n: width, k: g.depth, alpha: 1,
-             a: filters, lda: g.depth, b: columns, ldb: width, beta: 0, c: product.start, ldc: width, threads: threads)
+        defer { pool.give(product) }
+        gemm(transA: false, m: g.groupFilters, n: width, k: g.depth, alpha: 1, a: filters, lda: g.depth,
+             b: columns, beta: 0, c: product.start, ldc: width, threads: threads)
         for (t, n) in images.enumerated() {
             for m in 0..<g.groupFilters {
                 let src = product.start + m * width + t * g.outPlane

@@ -28,13 +28,22 @@ func gemm(
     b: UnsafePointer<Float>, ldb: Int,
     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int, blocking: GEMMBlocking = .standard
 ) {
+    gemm(transA: transA, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: .matrix(b, ld: ldb, transposed: transB),
+         beta: beta, c: c, ldc: ldc, threads: threads, blocking: blocking)
+}
+
+/// `gemm` with any right operand, among them a convolution's im2col matrix.
+func gemm(
+    transA: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+    b: GEMMRightOperand, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+    threads: Int, blocking: GEMMBlocking = .standard
+) {
     guard m > 0, n > 0 else { return }
     if k == 0 || alpha == 0 {
         scale(m: m, n: n, c: c, ldc: ldc, by: beta)
         return
     }
-    GEMMOperands(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
-                 b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+    GEMMOperands(transA: transA, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, beta: beta, c: c, ldc: ldc)
         .run(threads: threads, blocking: blocking)
 }
 

@@ -1,15 +1,22 @@
-/// The operands of one C = alpha·op(A)·op(B) + beta·C, as raw row-major storage.
+/// The operands of one C = alpha·op(A)·B + beta·C, as raw row-major storage.
 ///
 /// The pointers are shared by the threads of one product; each thread writes its own tiles of
 /// C and its own ranges of the packing buffers, which is why sending them is safe.
 struct GEMMOperands: @unchecked Sendable {
-    let transA: Bool, transB: Bool
+    let transA: Bool
     let m: Int, n: Int, k: Int
     let alpha: Float
     let a: UnsafePointer<Float>, lda: Int
-    let b: UnsafePointer<Float>, ldb: Int
+    let b: GEMMRightOperand
     let beta: Float
     let c: UnsafeMutablePointer<Float>, ldc: Int
+}
+
+/// The k×n right-hand matrix: stored (row-major, or transposed: n×k), or the im2col matrix of
+/// a convolution, which is never stored: its panels are packed straight from the images.
+enum GEMMRightOperand: @unchecked Sendable {
+    case matrix(UnsafePointer<Float>, ld: Int, transposed: Bool)
+    case im2col(Im2ColMatrix)
 }
 
 // Packing copies a block of op(A) or op(B) into the order the micro-kernel reads it: one
@@ -41,12 +48,25 @@ extension GEMMOperands {
         }
     }
 
-    /// Columns `range` of op(B) (starting at a panel boundary), depth [depth, depth + count),
-    /// as consecutive panels of `count` steps of `GEMMTile.columns` values.
+    /// Columns `range` of B (starting at a panel boundary), depth [depth, depth + count), as
+    /// consecutive panels of `count` steps of `GEMMTile.columns` values.
     func packB(columns range: Range<Int>, depth: Int, count: Int, into panels: UnsafeMutablePointer<Float>) {
+        switch b {
+        case let .matrix(start, ld, transposed):
+            packMatrix(start, ld: ld, transposed: transposed, columns: range, depth: depth, count: count, into: panels)
+        case let .im2col(matrix):
+            for (q, column) in stride(from: range.lowerBound, to: range.upperBound, by: GEMMTile.columns).enumerated() {
+                matrix.packPanel(columns: column..<min(range.upperBound, column + GEMMTile.columns),
+                                 depth: depth, count: count, into: panels + q * count * GEMMTile.columns)
+            }
+        }
+    }
+
+    private func packMatrix(_ b: UnsafePointer<Float>, ld ldb: Int, transposed: Bool, columns range: Range<Int>,
+                            depth: Int, count: Int, into panels: UnsafeMutablePointer<Float>) {
         let width = GEMMTile.columns
         let panelSize = count * width
-        if transB {
+        if transposed {
             // op(B)(p, j) = B[j, p]: each column of a panel is a contiguous row of B.
             for (q, column) in stride(from: range.lowerBound, to: range.upperBound, by: width).enumerated() {
                 let panel = panels + q * panelSize

@@ -1,10 +1,10 @@
 /// Unfolds the receptive fields of `channels` planes (each `h.input`×`w.input`, contiguous,
-/// starting at `image`) into a (channels·kh·kw) × (oh·ow) matrix at `columns` whose rows are
-/// `rowStride` apart (≥ oh·ow, so that several images can sit side by side), zero where a tap
+/// starting at `image`) into a (channels·kh·kw) × (oh·ow) matrix at `columns`, zero where a tap
 /// falls in the padding, so that convolution becomes one matrix product.
 func im2col(image: UnsafePointer<Float>, channels: Int, h: WindowAxis, w: WindowAxis,
-            columns: UnsafeMutablePointer<Float>, rowStride: Int) {
+            columns: UnsafeMutablePointer<Float>) {
     let plane = h.input * w.input
+    let outPlane = h.output * w.output
     var row = columns
     for c in 0..<channels {
         let src = image + c * plane
@@ -29,7 +29,7 @@ func im2col(image: UnsafePointer<Float>, channels: Int, h: WindowAxis, w: Window
                     let tail = max(first, last)
                     if tail < w.output { (dst + tail).update(repeating: 0, count: w.output - tail) }
                 }
-                row += rowStride
+                row += outPlane
             }
         }
     }
