@@ -49,22 +49,26 @@ struct Im2ColMatrix: @unchecked Sendable {
             let taps = h.kernel * w.kernel
             var (c, tap) = depth.quotientAndRemainder(dividingBy: taps)
             var (ki, kj) = tap.quotientAndRemainder(dividingBy: w.kernel)
-            var dst = start - outputs.lowerBound  // dst[ow] for ow in outputs
+            let first = outputs.lowerBound
+            var dst = start  // dst[ow − first] for ow in outputs
             for _ in 0..<count {
                 let ih = h.source(out: oh, tap: ki)
                 if ih < 0 || ih >= h.input {
-                    for ow in outputs { dst[ow] = 0 }
+                    dst.update(repeating: 0, count: outputs.count)
                 } else {
                     let valid = inside[kj]
-                    // The input value of output ow is line[ow·s]; `line` may point before the row.
-                    let rowStart = (c * h.input + ih) * w.input + kj * w.dilation - w.padBegin
-                    for ow in outputs.lowerBound..<valid.lowerBound { dst[ow] = 0 }
-                    if w.stride == 1 {
-                        for ow in valid { dst[ow] = image[rowStart + ow] }
-                    } else {
-                        for ow in valid { dst[ow] = image[rowStart + ow * w.stride] }
+                    for i in 0..<(valid.lowerBound - first) { dst[i] = 0 }
+                    if !valid.isEmpty {
+                        // Input column of output ow: ow·s − pad + kj·d, inside the row for ow in `valid`.
+                        let src = image + (c * h.input + ih) * w.input + valid.lowerBound * w.stride + kj * w.dilation - w.padBegin
+                        let out = dst + (valid.lowerBound - first)
+                        if w.stride == 1 {
+                            out.update(from: src, count: valid.count)  // memmove: vector copies, which the loop did not get
+                        } else {
+                            for i in 0..<valid.count { out[i] = src[i &* w.stride] }
+                        }
                     }
-                    for ow in valid.upperBound..<outputs.upperBound { dst[ow] = 0 }
+                    for i in (valid.upperBound - first)..<outputs.count { dst[i] = 0 }
                 }
                 dst += GEMMTile.columns
                 kj += 1
