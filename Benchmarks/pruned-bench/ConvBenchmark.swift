@@ -61,7 +61,8 @@ struct ConvBenchmark: ParsableCommand {
             if let failure { throw failure }
             let out = (layer.size + 2 * pad - layer.kernel) / layer.stride + 1
             let flops = 2.0 * Double(batch * layer.filters * layer.channels / layer.group * layer.kernel * layer.kernel * out * out)
-            results.append(KernelMeasurement(name: layer.name, flops: flops, times: times))
+            let shape = [batch, layer.channels, layer.size, layer.size, layer.filters, layer.kernel, layer.stride, layer.group]
+            results.append(KernelMeasurement(name: layer.name, shape: shape, flops: flops, times: times))
         }
         try printMeasurements(results, json: json)
     }

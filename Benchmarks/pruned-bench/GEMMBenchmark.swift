@@ -63,7 +63,7 @@ struct GEMMBenchmark: ParsableCommand {
             let times = timeRuns(minimumSeconds: seconds) {
                 gemm(transA: transA, transB: transB, m: m, n: n, k: k, a: a, b: b, c: &c)
             }
-            results.append(KernelMeasurement(name: shape.name, flops: 2 * Double(m) * Double(n) * Double(k), times: times))
+            results.append(KernelMeasurement(name: shape.name, shape: [m, n, k], flops: 2 * Double(m) * Double(n) * Double(k), times: times))
         }
         try printMeasurements(results, json: json)
     }

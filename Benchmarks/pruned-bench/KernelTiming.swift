@@ -19,6 +19,9 @@ func timeRuns(minimumSeconds: Double, minimumRuns: Int = 3, _ body: () -> Void) 
 /// One measured kernel case: floating-point operations per run and the runs' times.
 struct KernelMeasurement: Encodable {
     var name: String
+    /// The case's sizes, for other tools to run the same one (gemm: M, N, K; conv: N, C, H, W,
+    /// M, kernel, stride, group).
+    var shape: [Int]
     var flops: Double
     var runs: Int
     var secondsMedian: Double
@@ -26,9 +29,10 @@ struct KernelMeasurement: Encodable {
     var gflopsMedian: Double
     var gflopsBest: Double
 
-    init(name: String, flops: Double, times: [Double]) {
+    init(name: String, shape: [Int] = [], flops: Double, times: [Double]) {
         let sorted = times.sorted()
         self.name = name
+        self.shape = shape
         self.flops = flops
         runs = times.count
         secondsMedian = median(sorted)
@@ -38,7 +42,7 @@ struct KernelMeasurement: Encodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, flops, runs
+        case name, shape, flops, runs
         case secondsMedian = "seconds_median", secondsBest = "seconds_best"
         case gflopsMedian = "gflops_median", gflopsBest = "gflops_best"
     }

@@ -39,7 +39,8 @@ struct PeakBenchmark: ParsableCommand {
             }
             times.removeFirst()  // warm-up
             let flops = Double(threads) * Double(iterations) * 24 * 16 * 2
-            results.append(KernelMeasurement(name: "fma loop, \(threads) thread\(threads == 1 ? "" : "s")", flops: flops, times: times))
+            results.append(KernelMeasurement(name: "fma loop, \(threads) thread\(threads == 1 ? "" : "s")", shape: [threads],
+                                             flops: flops, times: times))
         }
         try printMeasurements(results, json: json)
         if !json {
