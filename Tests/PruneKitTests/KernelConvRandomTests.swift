@@ -71,6 +71,9 @@ import Testing
         Config(input: [3, 8, 9, 9], weight: [12, 2, 3, 3], strides: [2, 2], pads: [1, 0, 1, 2], dilations: [1, 1], group: 4, bias: true),
         // Depthwise, 20 wide at stride 1: one 16-wide vector and 4 scalar outputs per row.
         Config(input: [2, 3, 5, 20], weight: [6, 1, 3, 3], strides: [1, 1], pads: [2, 1, 0, 3], dilations: [2, 1], group: 3, bias: true),
+        // Depthwise ×2, 10 rows × 21 columns: two 4-row passes and two single rows, each with one
+        // vector and one overlapping it (columns 5–20); dilated vertically.
+        Config(input: [1, 2, 11, 21], weight: [4, 1, 3, 3], strides: [1, 1], pads: [1, 1, 2, 1], dilations: [2, 1], group: 2, bias: true),
         // Depthwise at stride 2: scalar loop only.
         Config(input: [1, 4, 33, 35], weight: [4, 1, 3, 3], strides: [2, 2], pads: [1, 1, 1, 1], dilations: [1, 1], group: 4, bias: false),
     ]
