@@ -14,9 +14,11 @@ import Testing
         var padA: Int, padB: Int, padC: Int
         var blocking: GEMMBlocking
         var threads: Int
+        /// Whether a bias is added to each row of C.
+        var rowBias = false
 
         var testDescription: String {
-            "\(m)×\(n)×\(k) \(transA ? "T" : "N")\(transB ? "T" : "N") α\(alpha) β\(beta) pads \(padA),\(padB),\(padC) \(threads) thread(s)"
+            "\(m)×\(n)×\(k) \(transA ? "T" : "N")\(transB ? "T" : "N") α\(alpha) β\(beta) pads \(padA),\(padB),\(padC) \(threads) thread(s)\(rowBias ? " row bias" : "")"
         }
 
         var lda: Int { (transA ? m : k) + padA }
@@ -29,8 +31,8 @@ import Testing
     static let tinyBlocking = GEMMBlocking(depth: 16, rowChunk: 24, columnChunk: 64, itemBytes: 2 * 32 * 16 * 4,
                                            inPlaceABytes: 4096, parallelWork: 0, itemsPerThread: 2)
 
-    /// C = alpha·op(A)·op(B) + beta·C by the definition in Double, on the strided storage.
-    static func reference(_ p: Problem, a: [Float], b: [Float], c: [Float]) -> [Float] {
+    /// C = alpha·op(A)·op(B) + beta·C (+ bias[i]) by the definition in Double, on the strided storage.
+    static func reference(_ p: Problem, a: [Float], b: [Float], c: [Float], bias: [Float]?) -> [Float] {
         var out = c
         for i in 0..<p.m {
             for j in 0..<p.n {
@@ -41,7 +43,7 @@ import Testing
                     sum += Double(av) * Double(bv)
                 }
                 let old = p.beta == 0 ? 0 : Double(p.beta) * Double(c[i * p.ldc + j])
-                out[i * p.ldc + j] = Float(Double(p.alpha) * sum + old)
+                out[i * p.ldc + j] = Float(Double(p.alpha) * sum + old + Double(bias?[i] ?? 0))
             }
         }
         return out
@@ -54,14 +56,18 @@ import Testing
         let b = KernelFixtures.values((p.transB ? p.n : p.k) * p.ldb, seed: seed + 1)
         // With beta 0, C holds NaN: BLAS semantics say it is never read.
         let c0 = p.beta == 0 ? [Float](repeating: .nan, count: p.m * p.ldc) : KernelFixtures.values(p.m * p.ldc, seed: seed + 2)
-        let expected = reference(p, a: a, b: b, c: c0)
+        let bias = p.rowBias ? KernelFixtures.values(p.m, seed: seed + 3) : nil
+        let expected = reference(p, a: a, b: b, c: c0, bias: bias)
         var c = c0
         a.withUnsafeBufferPointer { pa in
             b.withUnsafeBufferPointer { pb in
-                c.withUnsafeMutableBufferPointer { pc in
-                    gemm(transA: p.transA, transB: p.transB, m: p.m, n: p.n, k: p.k, alpha: p.alpha,
-                         a: pa.baseAddress!, lda: p.lda, b: pb.baseAddress!, ldb: p.ldb,
-                         beta: p.beta, c: pc.baseAddress!, ldc: p.ldc, threads: p.threads, blocking: p.blocking)
+                (bias ?? [0]).withUnsafeBufferPointer { pbias in
+                    c.withUnsafeMutableBufferPointer { pc in
+                        gemm(transA: p.transA, m: p.m, n: p.n, k: p.k, alpha: p.alpha, a: pa.baseAddress!, lda: p.lda,
+                             b: .matrix(pb.baseAddress!, ld: p.ldb, transposed: p.transB), beta: p.beta,
+                             c: pc.baseAddress!, ldc: p.ldc, rowBias: bias == nil ? nil : pbias.baseAddress!,
+                             threads: p.threads, blocking: p.blocking)
+                    }
                 }
             }
         }
@@ -90,7 +96,7 @@ import Testing
             transA: transA, transB: transB,
             alpha: pick([1, 0.5, -2]), beta: pick([0, 1, -0.75]),
             padA: pick([0, 0, 3]), padB: pick([0, 0, 5]), padC: pick([0, 0, 2]),
-            blocking: tiny ? tinyBlocking : .standard, threads: pick([1, 2]))
+            blocking: tiny ? tinyBlocking : .standard, threads: pick([1, 2]), rowBias: g.next() % 3 == 0)
     }
 
     @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
@@ -152,5 +158,24 @@ import Testing
         let nan = [Float](repeating: .nan, count: 4)
         gemm(m: 2, n: 2, k: 2, alpha: 0, a: nan, b: nan, beta: -1, c: &c)
         #expect(c == [-1, -2, -3, -4])
+    }
+
+    @Test func rowBiasAloneWhenDepthIsZero() {
+        // k = 0: C = beta·C + bias, row by row (beta 0: C not read).
+        var c: [Float] = [.nan, .nan, 1, 2]
+        let bias: [Float] = [5, -1]
+        let none: [Float] = [0]
+        for beta: Float in [0, 2] {
+            c.withUnsafeMutableBufferPointer { pc in
+                none.withUnsafeBufferPointer { p in
+                    bias.withUnsafeBufferPointer { pb in
+                        gemm(transA: false, m: 2, n: 2, k: 0, alpha: 1, a: p.baseAddress!, lda: 1,
+                             b: .matrix(p.baseAddress!, ld: 2, transposed: false), beta: beta,
+                             c: pc.baseAddress!, ldc: 2, rowBias: pb.baseAddress!, threads: 1)
+                    }
+                }
+            }
+            #expect(c == (beta == 0 ? [5, 5, -1, -1] : [15, 15, -3, -3]))
+        }
     }
 }

@@ -39,16 +39,12 @@ extension ConvOperands {
             ? .matrix(first, ld: g.inPlane, transposed: false)
             : .im2col(Im2ColMatrix(images: first, imageStride: g.channels * g.inPlane, channels: g.groupChannels,
                                    h: g.h, w: g.w))
+        let filterBias = bias.map { $0 + group * g.groupFilters }
         if images.count == 1 {
-            // The product lands in y directly, on top of the bias.
+            // The product, plus the bias, lands in y directly.
             let out = y + (images.lowerBound * g.filters + group * g.groupFilters) * g.outPlane
-            if let bias {
-                for m in 0..<g.groupFilters {
-                    (out + m * g.outPlane).update(repeating: bias[group * g.groupFilters + m], count: g.outPlane)
-                }
-            }
             gemm(transA: false, m: g.groupFilters, n: g.outPlane, k: g.depth, alpha: 1, a: filters, lda: g.depth,
-                 b: columns, beta: bias == nil ? 0 : 1, c: out, ldc: g.outPlane, threads: threads)
+                 b: columns, beta: 0, c: out, ldc: g.outPlane, rowBias: filterBias, threads: threads)
             return
         }
         // Several images: the product's rows hold every image's pixels; scatter them to NCHW.
@@ -56,13 +52,11 @@ extension ConvOperands {
         let product = pool.take(g.groupFilters * width)
         defer { pool.give(product) }
         gemm(transA: false, m: g.groupFilters, n: width, k: g.depth, alpha: 1, a: filters, lda: g.depth,
-             b: columns, beta: 0, c: product.start, ldc: width, threads: threads)
+             b: columns, beta: 0, c: product.start, ldc: width, rowBias: filterBias, threads: threads)
         for (t, n) in images.enumerated() {
             for m in 0..<g.groupFilters {
-                let src = product.start + m * width + t * g.outPlane
-                let dst = y + (n * g.filters + group * g.groupFilters + m) * g.outPlane
-                let b = bias?[group * g.groupFilters + m] ?? 0
-                for i in 0..<g.outPlane { dst[i] = src[i] + b }
+                (y + (n * g.filters + group * g.groupFilters + m) * g.outPlane)
+                    .update(from: product.start + m * width + t * g.outPlane, count: g.outPlane)
             }
         }
     }

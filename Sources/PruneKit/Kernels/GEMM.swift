@@ -32,29 +32,34 @@ func gemm(
          beta: beta, c: c, ldc: ldc, threads: threads, blocking: blocking)
 }
 
-/// `gemm` with any right operand, among them a convolution's im2col matrix.
+/// `gemm` with any right operand, among them a convolution's im2col matrix, and an optional
+/// `rowBias` added to each row of C (rowBias[i] to row i) as the tiles are stored.
 func gemm(
     transA: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
-    b: GEMMRightOperand, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+    b: GEMMRightOperand, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, rowBias: UnsafePointer<Float>? = nil,
     threads: Int, blocking: GEMMBlocking = .standard
 ) {
     guard m > 0, n > 0 else { return }
     if k == 0 || alpha == 0 {
-        scale(m: m, n: n, c: c, ldc: ldc, by: beta)
+        scale(m: m, n: n, c: c, ldc: ldc, by: beta, adding: rowBias)
         return
     }
-    GEMMOperands(transA: transA, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, beta: beta, c: c, ldc: ldc)
+    GEMMOperands(transA: transA, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, beta: beta, c: c, ldc: ldc,
+                 rowBias: rowBias)
         .run(threads: threads, blocking: blocking)
 }
 
-/// C = beta·C (0 without reading C, as BLAS): all that is left when op(A)·op(B) is zero.
-private func scale(m: Int, n: Int, c: UnsafeMutablePointer<Float>, ldc: Int, by beta: Float) {
+/// C = beta·C + rowBias (beta 0: without reading C, as BLAS): all that is left when
+/// op(A)·op(B) is zero.
+private func scale(m: Int, n: Int, c: UnsafeMutablePointer<Float>, ldc: Int, by beta: Float,
+                   adding rowBias: UnsafePointer<Float>?) {
     for i in 0..<m {
         let row = c + i * ldc
+        let add = rowBias?[i] ?? 0
         if beta == 0 {
-            row.update(repeating: 0, count: n)
-        } else if beta != 1 {
-            for j in 0..<n { row[j] *= beta }
+            row.update(repeating: add, count: n)
+        } else if beta != 1 || add != 0 {
+            for j in 0..<n { row[j] = beta * row[j] + add }
         }
     }
 }

@@ -179,6 +179,7 @@ private struct GEMMPass: @unchecked Sendable {
         gemmMicroKernel(depth: depth.count, a: aPanel(rp), b: b,
                         c: operands.c + (rows.lowerBound + i) * operands.ldc + columns.lowerBound + j,
                         ldc: operands.ldc, alpha: operands.alpha, beta: beta,
+                        rowBias: depth.lowerBound == 0 ? operands.rowBias.map { $0 + rows.lowerBound + i } : nil,
                         rows: min(GEMMTile.rows, rows.count - i), columns: min(GEMMTile.columns, columns.count - j))
     }
 }

@@ -37,6 +37,10 @@ private struct TileRow {
         TileRow(low: low * alpha, high: high * alpha)
     }
 
+    @inline(__always) func adding(_ value: Float) -> TileRow {
+        TileRow(low: low + value, high: high + value)
+    }
+
     /// c = acc + beta·c over 32 columns; with beta 0, c is not read (it may hold NaN).
     @inline(__always) func store(_ c: UnsafeMutablePointer<Float>, beta: Float) {
         if beta == 0 {
@@ -74,13 +78,14 @@ struct APanel {
     static func packed(_ start: UnsafePointer<Float>) -> APanel { APanel(start: start, rowStride: 1, stepStride: GEMMTile.rows) }
 }
 
-/// C[0..<rows, 0..<columns] = alpha·A·B + beta·C, with B packed as k steps of
-/// `GEMMTile.columns` values (zero-padded past the matrix edge). `rows` ≤ 12 and `columns` ≤ 32
-/// say how much of the tile lies inside C; an A read in place must have all 12 rows.
+/// C[0..<rows, 0..<columns] = alpha·A·B + beta·C (+ rowBias[i] on row i, when given), with B
+/// packed as k steps of `GEMMTile.columns` values (zero-padded past the matrix edge). `rows` ≤ 12
+/// and `columns` ≤ 32 say how much of the tile lies inside C; an A read in place must have all
+/// 12 rows.
 @inline(never)
-func gemmMicroKernel(depth: Int, a: APanel, b: UnsafePointer<Float>,
-                     c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float, rows: Int, columns: Int) {
-    let store = TileStore(c: c, ldc: ldc, alpha: alpha, beta: beta, rows: rows, columns: columns)
+func gemmMicroKernel(depth: Int, a: APanel, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int,
+                     alpha: Float, beta: Float, rowBias: UnsafePointer<Float>?, rows: Int, columns: Int) {
+    let store = TileStore(c: c, ldc: ldc, alpha: alpha, beta: beta, rowBias: rowBias, rows: rows, columns: columns)
     if a.stepStride == 1 {
         tileProduct(InPlaceRows.self, depth, a.start, a.rowStride, b, store)
         return
@@ -115,6 +120,7 @@ private struct TileStore {
     let ldc: Int
     let alpha: Float
     let beta: Float
+    let rowBias: UnsafePointer<Float>?
     let rows: Int
     let columns: Int
 }
@@ -152,14 +158,15 @@ private func tileProduct<Shape: TileShape>(_: Shape.Type, _ depth: Int, _ a: Uns
         if rows > 7 { body(7, r7) }; if rows > 8 { body(8, r8) }; if rows > 9 { body(9, r9) }
         if rows > 10 { body(10, r10) }; if rows > 11 { body(11, r11) }
     }
-    let (c, ldc, alpha, beta) = (out.c, out.ldc, out.alpha, out.beta)
+    let (c, ldc, alpha, beta, bias) = (out.c, out.ldc, out.alpha, out.beta, out.rowBias)
+    @inline(__always) func finished(_ i: Int, _ row: TileRow) -> TileRow {
+        let scaled = alpha == 1 ? row : row.scaled(alpha)
+        guard let bias else { return scaled }
+        return scaled.adding(bias[i])
+    }
     if out.columns == GEMMTile.columns {
-        if alpha == 1 {
-            emit { i, row in row.store(c + i * ldc, beta: beta) }
-        } else {
-            emit { i, row in row.scaled(alpha).store(c + i * ldc, beta: beta) }
-        }
+        emit { i, row in finished(i, row).store(c + i * ldc, beta: beta) }
     } else {
-        emit { i, row in row.scaled(alpha).storePartial(c + i * ldc, columns: out.columns, beta: beta) }
+        emit { i, row in finished(i, row).storePartial(c + i * ldc, columns: out.columns, beta: beta) }
     }
 }

@@ -1,4 +1,5 @@
-/// The operands of one C = alpha·op(A)·B + beta·C, as raw row-major storage.
+/// The operands of one C = alpha·op(A)·B + beta·C (+ rowBias[i] on row i), as raw row-major
+/// storage.
 ///
 /// The pointers are shared by the threads of one product; each thread writes its own tiles of
 /// C and its own ranges of the packing buffers, which is why sending them is safe.
@@ -10,6 +11,8 @@ struct GEMMOperands: @unchecked Sendable {
     let b: GEMMRightOperand
     let beta: Float
     let c: UnsafeMutablePointer<Float>, ldc: Int
+    /// Added to each row of C (a conv's bias, one per filter), or nil.
+    let rowBias: UnsafePointer<Float>?
 }
 
 /// The k×n right-hand matrix: stored (row-major, or transposed: n×k), or the im2col matrix of
