@@ -27,9 +27,11 @@ import Testing
     }
 
     /// Blocks of a few tiles: depth 16, 2 row panels, 2 column panels per pass; B packed per
-    /// panel only while rows × depth ≤ 1024 floats; every product takes the parallel path.
+    /// work item (2 panels at a time) only while rows × depth ≤ 1024 floats; every product
+    /// takes the parallel path.
     static let tinyBlocking = GEMMBlocking(depth: 16, rowChunk: 24, columnChunk: 64, itemBytes: 2 * 32 * 16 * 4,
-                                           inPlaceABytes: 4096, parallelWork: 0, itemsPerThread: 2)
+                                           inPlaceABytes: 4096, groupBytes: 2 * 32 * 16 * 4, parallelWork: 0,
+                                           itemsPerThread: 2)
 
     /// C = alpha·op(A)·op(B) + beta·C (+ bias[i]) by the definition in Double, on the strided storage.
     static func reference(_ p: Problem, a: [Float], b: [Float], c: [Float], bias: [Float]?) -> [Float] {
@@ -131,7 +133,7 @@ import Testing
 
     @Test func bothWaysOfPackingBAgree() {
         // 40 rows × depth 16 exceeds tinyBlocking's 1024 floats of A (B packed once, shared);
-        // 20 rows do not (B packed per panel). Both must give the triple loop's answer.
+        // 20 rows do not (B packed per work item). Both must give the triple loop's answer.
         for m in [20, 40] {
             let p = Problem(m: m, n: 150, k: 37, transA: false, transB: true, alpha: -2, beta: 1, padA: 0, padB: 2,
                             padC: 0, blocking: Self.tinyBlocking, threads: 2)

@@ -123,6 +123,17 @@ private struct TileStore {
     let rowBias: UnsafePointer<Float>?
     let rows: Int
     let columns: Int
+
+    /// Row `i` of the tile: alpha·acc (+ rowBias[i]) + beta·C.
+    @inline(__always) func put(_ i: Int, _ acc: TileRow) {
+        var row = alpha == 1 ? acc : acc.scaled(alpha)
+        if let rowBias { row = row.adding(rowBias[i]) }
+        if columns == GEMMTile.columns {
+            row.store(c + i * ldc, beta: beta)
+        } else {
+            row.storePartial(c + i * ldc, columns: columns, beta: beta)
+        }
+    }
 }
 
 /// The tile loop of one shape.
@@ -149,24 +160,13 @@ private func tileProduct<Shape: TileShape>(_: Shape.Type, _ depth: Int, _ a: Uns
         ap += Shape.step
         bp += GEMMTile.columns
     }
-    // Rows past `rows` hold zeros from the padding and are never stored.
+    // Rows past `rows` hold zeros from the padding and are never stored. (Plain calls: an
+    // epilogue of closures made the compiler keep all 24 accumulators in zeroed stack slots
+    // too, 48 stores on entry to every call.)
     let rows = out.rows
-    @inline(__always) func emit(_ body: (Int, TileRow) -> Void) {
-        body(0, r0)
-        if rows > 1 { body(1, r1) }; if rows > 2 { body(2, r2) }; if rows > 3 { body(3, r3) }
-        if rows > 4 { body(4, r4) }; if rows > 5 { body(5, r5) }; if rows > 6 { body(6, r6) }
-        if rows > 7 { body(7, r7) }; if rows > 8 { body(8, r8) }; if rows > 9 { body(9, r9) }
-        if rows > 10 { body(10, r10) }; if rows > 11 { body(11, r11) }
-    }
-    let (c, ldc, alpha, beta, bias) = (out.c, out.ldc, out.alpha, out.beta, out.rowBias)
-    @inline(__always) func finished(_ i: Int, _ row: TileRow) -> TileRow {
-        let scaled = alpha == 1 ? row : row.scaled(alpha)
-        guard let bias else { return scaled }
-        return scaled.adding(bias[i])
-    }
-    if out.columns == GEMMTile.columns {
-        emit { i, row in finished(i, row).store(c + i * ldc, beta: beta) }
-    } else {
-        emit { i, row in finished(i, row).storePartial(c + i * ldc, columns: out.columns, beta: beta) }
-    }
+    out.put(0, r0)
+    if rows > 1 { out.put(1, r1) }; if rows > 2 { out.put(2, r2) }; if rows > 3 { out.put(3, r3) }
+    if rows > 4 { out.put(4, r4) }; if rows > 5 { out.put(5, r5) }; if rows > 6 { out.put(6, r6) }
+    if rows > 7 { out.put(7, r7) }; if rows > 8 { out.put(8, r8) }; if rows > 9 { out.put(9, r9) }
+    if rows > 10 { out.put(10, r10) }; if rows > 11 { out.put(11, r11) }
 }
