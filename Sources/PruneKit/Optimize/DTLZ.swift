@@ -84,10 +84,13 @@ public struct DTLZ: RealValuedProblem {
 
     private func sphere(_ position: [Double], g: Double) -> [Double] {
         let m = objectiveCount
+        // Each angle's cosine and sine once (the products below use them O(M²) times).
+        let cosines = position.map { cos($0 * .pi / 2) }
+        let sines = position.map { sin($0 * .pi / 2) }
         var f = [Double](repeating: 1 + g, count: m)
         for i in 0..<m {
-            for j in 0..<(m - 1 - i) { f[i] *= cos(position[j] * .pi / 2) }
-            if i > 0 { f[i] *= sin(position[m - 1 - i] * .pi / 2) }
+            for j in 0..<(m - 1 - i) { f[i] *= cosines[j] }
+            if i > 0 { f[i] *= sines[m - 1 - i] }
         }
         return f
     }
