@@ -132,9 +132,8 @@ public struct NSGA3<Problem: MultiObjectiveProblem, Operators: Variation>: Senda
             let (offspring, offspringHashes) = makeChildren(of: population, hashes: hashes, count: n, using: &rng)
             let children = evaluate(offspring)
             evaluations += children.count
-            let survivors = survival.select(objectives: population.map(\.objectives) + children.map(\.objectives),
-                                            violations: population.map(\.constraintViolation) + children.map(\.constraintViolation),
-                                            count: n, using: &rng)
+            let (objectives, violations) = flatten(population, children)
+            let survivors = survival.select(objectives: objectives, violations: violations, count: n, using: &rng)
             population = survivors.map { $0 < population.count ? population[$0] : children[$0 - population.count] }
             if configuration.eliminateDuplicates {
                 let mergedHashes = hashes + offspringHashes
@@ -193,6 +192,25 @@ public struct NSGA3<Problem: MultiObjectiveProblem, Operators: Variation>: Senda
             if children.count < n { add(&c2) }
         }
         return (children, childHashes)
+    }
+
+    /// The objectives of `a` then `b`, row-major, and their violations: what survival reads.
+    @inlinable
+    func flatten(_ a: [Individual<Variables>], _ b: [Individual<Variables>]) -> (objectives: [Double], violations: [Double]) {
+        let count = a.count + b.count
+        var objectives: [Double] = []
+        var violations: [Double] = []
+        objectives.reserveCapacity(count * problem.objectiveCount)
+        violations.reserveCapacity(count)
+        for i in a.indices {
+            objectives.append(contentsOf: a[i].objectives)
+            violations.append(a[i].constraintViolation)
+        }
+        for i in b.indices {
+            objectives.append(contentsOf: b[i].objectives)
+            violations.append(b[i].constraintViolation)
+        }
+        return (objectives, violations)
     }
 
     @inlinable

@@ -16,23 +16,28 @@ struct ReferenceDirectionSurvival: Sendable {
         normalization = HyperplaneNormalization(dimension: directions.objectiveCount)
     }
 
-    /// Indices of the `count` survivors among `objectives`.
+    /// Indices of the `count` survivors among the points whose objectives `objectives` holds
+    /// row-major, `dimension` per point.
     ///
     /// Constraint handling (Deb's constraint domination): feasible members survive first,
     /// selected as above among themselves; the rest of the places go to the infeasible ones
     /// with the smallest violation.
     @usableFromInline
-    mutating func select(objectives: [[Double]], violations: [Double], count n: Int,
+    mutating func select(objectives: [Double], violations: [Double], count n: Int,
                          using rng: inout Xoshiro256StarStar) -> [Int] {
-        precondition(objectives.count == violations.count && n <= objectives.count, "cannot select \(n) of \(objectives.count)")
-        let feasible = objectives.indices.filter { violations[$0] <= 0 }
-        let infeasible = objectives.indices.filter { violations[$0] > 0 }
+        let total = violations.count
+        precondition(objectives.count == total * dimension && n <= total, "cannot select \(n) of \(total)")
+        let feasible = violations.indices.filter { violations[$0] <= 0 }
+        if feasible.count == total {
+            return objectives.withUnsafeBufferPointer { selectFeasible($0, count: n, using: &rng) }
+        }
+        let infeasible = violations.indices.filter { violations[$0] > 0 }
             .sorted { (violations[$0], $0) < (violations[$1], $1) }
         var survivors: [Int] = []
         if !feasible.isEmpty {
             var flat: [Double] = []
             flat.reserveCapacity(feasible.count * dimension)
-            for i in feasible { flat.append(contentsOf: objectives[i]) }
+            for i in feasible { flat.append(contentsOf: objectives[(i * dimension)..<(i * dimension + dimension)]) }
             let chosen = flat.withUnsafeBufferPointer {
                 selectFeasible($0, count: min(n, feasible.count), using: &rng)
             }

@@ -19,7 +19,7 @@ struct ReferenceLineAssociation: Sendable {
     /// Unit directions, row-major (component k of direction j at j·M + k): the exact pass.
     let unitDirections: [Double]
     /// The same as floats, by component (component k of direction j at k·stride + j), padded
-    /// with zero directions to a multiple of eight.
+    /// with zero directions to a multiple of sixteen (two vectors of eight per step).
     private let floatDirections: [Float]
     private let stride: Int
     /// False when some direction has a negative or non-finite component: the float pass's
@@ -35,7 +35,7 @@ struct ReferenceLineAssociation: Sendable {
             let norm = w.reduce(0) { $0 + $1 * $1 }.squareRoot()
             return w.map { $0 / norm }
         }
-        stride = (h + 7) & ~7
+        stride = (h + 15) & ~15
         var byComponent = [Float](repeating: 0, count: m * stride)
         for j in 0..<h {
             for k in 0..<m { byComponent[k * stride + j] = Float(unitDirections[j * m + k]) }
@@ -145,14 +145,21 @@ struct ReferenceLineAssociation: Sendable {
     private func nearestAmongCandidates(_ point: UnsafeBufferPointer<Double>, _ w: UnsafeBufferPointer<Double>,
                                         _ row: UnsafeBufferPointer<Float>, _ tolerance: Float) -> (Int, Double) {
         let base = row.baseAddress!
-        var top = SIMD8<Float>(repeating: 0)
+        // Two running maxima, so that consecutive maxps do not wait on each other.
+        var top0 = SIMD8<Float>(repeating: 0), top1 = top0
         var c = 0
         while c < stride {
-            let v = UnsafeRawPointer(base + c).loadUnaligned(as: SIMD8<Float>.self)
-            top.replace(with: v, where: v .> top)
-            c &+= 8
+            let v0 = UnsafeRawPointer(base + c).loadUnaligned(as: SIMD8<Float>.self)
+            let v1 = UnsafeRawPointer(base + (c &+ 8)).loadUnaligned(as: SIMD8<Float>.self)
+            top0.replace(with: v0, where: v0 .> top0)
+            top1.replace(with: v1, where: v1 .> top1)
+            c &+= 16
         }
-        let largest = top.max()
+        top0.replace(with: top1, where: top1 .> top0)
+        let top4 = SIMD4(top0[0], top0[1], top0[2], top0[3])
+        var top2 = SIMD4(top0[4], top0[5], top0[6], top0[7])
+        top2.replace(with: top4, where: top4 .> top2)
+        let largest = max(max(top2[0], top2[1]), max(top2[2], top2[3]))
         // The absolute slack covers float underflow of tiny components.
         let threshold = SIMD8<Float>(repeating: largest - largest * tolerance - 1e-30)
         var best = 0
