@@ -102,13 +102,16 @@ public enum NondominatedSorting {
                     let weak = weakBuffer.baseAddress!, running = runningBuffer.baseAddress!
                     for k in 0..<m {
                         let sorted = sorter.sort { f[$0 &* m &+ k] }
+                        let sortedKeys = sorter.sortedKeys
                         sorted.withUnsafeBufferPointer { order in
                             for w in 0..<words { running[w] = 0 }
                             var g = 0
                             while g < n {
-                                let value = f[order[g] &* m &+ k]
+                                // The points equal to this one in objective k (a NaN equals none).
                                 var e = g &+ 1
-                                while e < n, f[order[e] &* m &+ k] == value { e &+= 1 }
+                                if !f[order[g] &* m &+ k].isNaN {
+                                    while e < n, sortedKeys[e] == sortedKeys[g] { e &+= 1 }
+                                }
                                 for t in g..<e { running[order[t] >> 6] |= 1 << UInt64(order[t] & 63) }
                                 for t in g..<e {
                                     let row = weak + order[t] &* words

@@ -23,7 +23,9 @@ struct RadixSorter {
         counts = Array(repeating: 0, count: 3 * 256)
     }
 
-    /// 0..<count in ascending order of `key` (ties in any order; −0 just before +0).
+    /// 0..<count in ascending order of `key` (ties, −0 and +0 among them, in any order).
+    /// Afterwards `sortedKeys[i]` is the integer key of the i-th in that order: equal exactly
+    /// when the values are equal, NaN aside.
     mutating func sort(by key: (Int) -> Double) -> [Int] {
         let n = keys.count
         keys.withUnsafeMutableBufferPointer { keysBuffer in
@@ -38,7 +40,8 @@ struct RadixSorter {
                             let counts = countsBuffer.baseAddress!
                             for b in 0..<(3 * 256) { counts[b] = 0 }
                             for i in 0..<n {
-                                let bits = key(i).bitPattern
+                                // + 0 turns −0 into +0, so that equal values get equal keys.
+                                let bits = (key(i) + 0).bitPattern
                                 let k = bits & (1 << 63) != 0 ? ~bits : bits | (1 << 63)
                                 keys[i] = k
                                 order[i] = i
@@ -89,7 +92,10 @@ struct RadixSorter {
                                 i &+= 1
                             }
                             // After an odd number of passes the result sits in the scratch storage.
-                            if order != home { home.update(from: order, count: n) }
+                            if order != home {
+                                home.update(from: order, count: n)
+                                keysBuffer.baseAddress!.update(from: keys, count: n)
+                            }
                         }
                     }
                 }
@@ -97,4 +103,7 @@ struct RadixSorter {
         }
         return order
     }
+
+    /// The keys of the last `sort`, in sorted order.
+    var sortedKeys: [UInt64] { keys }
 }

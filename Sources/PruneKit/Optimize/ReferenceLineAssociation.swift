@@ -167,7 +167,11 @@ struct ReferenceLineAssociation: Sendable {
         c = 0
         while c < stride {
             let near = UnsafeRawPointer(base + c).loadUnaligned(as: SIMD8<Float>.self) .>= threshold
-            if any(near) {
+            // any(near), folded by hand: the library's any() became a call to a generic min().
+            let lanes = unsafeBitCast(near, to: SIMD8<Int32>.self)
+            let half = lanes.lowHalf | lanes.highHalf
+            let quarter = half.lowHalf | half.highHalf
+            if quarter[0] | quarter[1] != 0 {
                 for lane in 0..<8 where near[lane] && c &+ lane < directionCount {
                     let d = projection(point, w, c &+ lane)
                     if d > bestProjection {
