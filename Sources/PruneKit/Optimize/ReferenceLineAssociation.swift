@@ -79,9 +79,13 @@ struct ReferenceLineAssociation: Sendable {
                         if !(v >= 0 && v.isFinite) { usable = false }
                         s = max(s, v)
                     }
-                    // A zero vector or odd values: the exact pass over all directions.
-                    if !usable || s == 0 { s = 0 }
-                    let inverse = s > 0 ? 1 / s : 0
+                    // A zero vector, odd values or a subnormal largest component (whose inverse
+                    // overflows): the exact pass over all directions.
+                    var inverse = 1 / s
+                    if !usable || !(s > 0) || !inverse.isFinite {
+                        s = 0
+                        inverse = 0
+                    }
                     for k in 0..<m { q[lane &* m &+ k] = Float(p[lane &* m &+ k] * inverse) }
                     switch lane {
                     case 0: largest.0 = s
