@@ -13,6 +13,8 @@
 /// largest float projection F; since every term is non-negative its relative error is at most
 /// about (M + 4)·2⁻²⁴, so only directions within four times that of F can hold the largest
 /// double projection. Those few (one or two, more on exact ties) are recomputed in double.
+/// On random points at M = 10 (552 points, 275 directions) this ran 2.1× as fast as the scalar
+/// double loop, where vectors of doubles reached 1.4×.
 struct ReferenceLineAssociation: Sendable {
     let dimension: Int
     let directionCount: Int
@@ -50,71 +52,65 @@ struct ReferenceLineAssociation: Sendable {
     func associate(_ points: UnsafeBufferPointer<Double>, _ members: [Int], ideal: [Double],
                    scale: [Double]) -> (niche: [Int], distance: [Double]) {
         let m = dimension
-        let count = members.count
-        var niche = [Int](repeating: 0, count: count)
-        var distance = [Double](repeating: 0, count: count)
-        // Four members in flight: their normalized objectives (double), the same divided by
-        // their largest component (float), and their float projections on every direction.
-        var normalized = [Double](repeating: 0, count: 4 * m)
-        var scaled = [Float](repeating: 0, count: 4 * m)
-        var projections = [Float](repeating: 0, count: 4 * stride)
+        var niche = [Int](repeating: 0, count: members.count)
+        var distance = [Double](repeating: 0, count: members.count)
+        // Four members in flight: their normalized objectives p (double), the same divided by
+        // their largest component q (float: no overflow, no underflow but of negligible
+        // terms), and their float projections on every direction.
+        let p = UnsafeMutableBufferPointer<Double>.allocate(capacity: 4 * m)
+        let q = UnsafeMutableBufferPointer<Float>.allocate(capacity: 4 * m)
+        let rows = UnsafeMutableBufferPointer<Float>.allocate(capacity: 4 * stride)
+        defer {
+            p.deallocate()
+            q.deallocate()
+            rows.deallocate()
+        }
         let tolerance = Float(4 * (m + 4)) * 0x1p-24
         unitDirections.withUnsafeBufferPointer { exactW in
-        floatDirections.withUnsafeBufferPointer { floatW in
-        normalized.withUnsafeMutableBufferPointer { p in
-        scaled.withUnsafeMutableBufferPointer { q in
-        projections.withUnsafeMutableBufferPointer { rows in
-            var r = 0
-            while r < count {
-                let used = min(4, count - r)
-                var largest = (0.0, 0.0, 0.0, 0.0)
-                for lane in 0..<4 {
-                    // Spare lanes repeat the last member; their results are dropped.
-                    let i = members[r + min(lane, used - 1)]
-                    var s = 0.0
-                    var usable = filterable
-                    for k in 0..<m {
-                        let v = (points[i &* m &+ k] - ideal[k]) * scale[k]
-                        p[lane &* m &+ k] = v
-                        if !(v >= 0 && v.isFinite) { usable = false }
-                        s = max(s, v)
+            floatDirections.withUnsafeBufferPointer { floatW in
+                var r = 0
+                while r < members.count {
+                    let used = min(4, members.count - r)
+                    // Per lane, the largest component, or 0 where the float pass cannot be trusted.
+                    var largest = SIMD4<Double>()
+                    for lane in 0..<4 {
+                        // Spare lanes repeat the last member; their results are dropped.
+                        let i = members[r + min(lane, used - 1)]
+                        let point = UnsafeMutableBufferPointer(rebasing: p[(lane * m)..<(lane * m + m)])
+                        var s = 0.0
+                        var usable = filterable
+                        for k in 0..<m {
+                            let v = (points[i &* m &+ k] - ideal[k]) * scale[k]
+                            point[k] = v
+                            if !(v >= 0 && v.isFinite) { usable = false }
+                            s = max(s, v)
+                        }
+                        // A zero vector, odd values or a subnormal largest component (whose
+                        // inverse overflows): the exact pass over all directions.
+                        var inverse = 1 / s
+                        if !usable || !(s > 0) || !inverse.isFinite {
+                            s = 0
+                            inverse = 0
+                        }
+                        for k in 0..<m { q[lane &* m &+ k] = Float(point[k] * inverse) }
+                        largest[lane] = s
                     }
-                    // A zero vector, odd values or a subnormal largest component (whose inverse
-                    // overflows): the exact pass over all directions.
-                    var inverse = 1 / s
-                    if !usable || !(s > 0) || !inverse.isFinite {
-                        s = 0
-                        inverse = 0
+                    floatProjections(q, floatW, rows)
+                    for lane in 0..<used {
+                        let point = UnsafeBufferPointer(rebasing: p[(lane * m)..<(lane * m + m)])
+                        let row = UnsafeBufferPointer(rebasing: rows[(lane * stride)..<(lane * stride + stride)])
+                        let (j, projection) = largest[lane] > 0
+                            ? nearestAmongCandidates(point, exactW, row, tolerance)
+                            : nearestExact(point, exactW)
+                        var norm2 = 0.0
+                        for k in 0..<m { norm2 += point[k] * point[k] }
+                        niche[r + lane] = j
+                        distance[r + lane] = max(0, norm2 - projection * projection).squareRoot()
                     }
-                    for k in 0..<m { q[lane &* m &+ k] = Float(p[lane &* m &+ k] * inverse) }
-                    switch lane {
-                    case 0: largest.0 = s
-                    case 1: largest.1 = s
-                    case 2: largest.2 = s
-                    default: largest.3 = s
-                    }
+                    r += used
                 }
-                floatProjections(q, floatW, rows)
-                for lane in 0..<used {
-                    let s: Double
-                    switch lane {
-                    case 0: s = largest.0
-                    case 1: s = largest.1
-                    case 2: s = largest.2
-                    default: s = largest.3
-                    }
-                    let point = UnsafeBufferPointer(rebasing: p[(lane &* m)..<(lane &* m &+ m)])
-                    let (j, projection) = s > 0
-                        ? nearestAmongCandidates(point, exactW, UnsafeBufferPointer(rebasing: rows[(lane &* stride)..<(lane &* stride &+ stride)]), tolerance)
-                        : nearestExact(point, exactW, 0..<directionCount)
-                    var norm2 = 0.0
-                    for k in 0..<m { norm2 += point[k] * point[k] }
-                    niche[r + lane] = j
-                    distance[r + lane] = max(0, norm2 - projection * projection).squareRoot()
-                }
-                r += used
             }
-        }}}}}
+        }
         return (niche, distance)
     }
 
@@ -189,12 +185,11 @@ struct ReferenceLineAssociation: Sendable {
         return (best, bestProjection)
     }
 
-    /// The first direction in `range` with the largest exact projection.
-    private func nearestExact(_ point: UnsafeBufferPointer<Double>, _ w: UnsafeBufferPointer<Double>,
-                              _ range: Range<Int>) -> (Int, Double) {
+    /// The first direction with the largest exact projection.
+    private func nearestExact(_ point: UnsafeBufferPointer<Double>, _ w: UnsafeBufferPointer<Double>) -> (Int, Double) {
         var best = 0
         var bestProjection = -Double.infinity
-        for j in range {
+        for j in 0..<directionCount {
             let d = projection(point, w, j)
             if d > bestProjection {
                 bestProjection = d
