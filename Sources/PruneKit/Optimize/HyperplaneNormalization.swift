@@ -36,7 +36,7 @@ struct HyperplaneNormalization: Sendable {
             }
         }
         // Candidates for the extreme points: the previous ones, then the first front, read in
-        // place (copying each point out was a tenth of survival's time at ten objectives).
+        // place: copying each point out cost an allocation per front member per generation.
         var worstOfFront = Array(repeating: -Double.infinity, count: m)
         var search = ExtremePointSearch(ideal: ideal)
         for e in extremes { e.withUnsafeBufferPointer { search.consider($0) } }

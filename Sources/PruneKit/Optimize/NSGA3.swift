@@ -155,10 +155,9 @@ public struct NSGA3<Problem: MultiObjectiveProblem, Operators: Variation>: Senda
                       using rng: inout Xoshiro256StarStar) -> (children: [Variables], hashes: [Int]) {
         let dedupe = configuration.eliminateDuplicates
         // Hash → a candidate with that hash (members first, then children); equality decides.
-        var seen: [Int: Int] = [:]
+        var seen = FirstIndexByHash(capacity: dedupe ? population.count + n : 0)
         if dedupe {
-            seen.reserveCapacity(2 * n)
-            for (i, h) in hashes.enumerated() where seen[h] == nil { seen[h] = i }
+            for (i, h) in hashes.enumerated() { seen.insertIfAbsent(h, i) }
         }
         func variables(_ i: Int, _ children: [Variables]) -> Variables {
             i < population.count ? population[i].variables : children[i - population.count]
@@ -177,8 +176,8 @@ public struct NSGA3<Problem: MultiObjectiveProblem, Operators: Variation>: Senda
                 return
             }
             let h = c.hashValue
-            if let other = seen[h], variables(other, children) == c, pairs < patience { return }
-            if seen[h] == nil { seen[h] = population.count + children.count }
+            if let other = seen.first(h), variables(other, children) == c, pairs < patience { return }
+            seen.insertIfAbsent(h, population.count + children.count)
             children.append(c)
             childHashes.append(h)
         }
