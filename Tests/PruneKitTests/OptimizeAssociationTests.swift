@@ -109,7 +109,7 @@ import Testing
         let directions = ReferenceDirections.deb2014(objectives: 5)
         let points: [[Double]] = [
             [0, 0, 0, 0, 0],                          // every projection 0: the first line
-            [1e-310, 0, 5e-311, 0, 0],                // subnormal: 1/max overflows
+            [Double.leastNormalMagnitude / 1024, 0, Double.leastNormalMagnitude / 4096, 0, 0],  // subnormal: 1/max overflows
             [1e300, 2e300, 0, 0, 1e299],              // huge
             [1e-200, 3e-200, 0, 2e-200, 0],           // tiny
             [.nan, 1, 0, 0, 0],                       // every projection NaN: the first line
