@@ -95,19 +95,48 @@ public struct MultiTaskBundle: Sendable {
             }
             entries[e.tensor] = entry
         }
-        var taskTensors: [String: [String]] = [:]
+        let index = BundleIndex(tasks: names, groups: indexes.values.sorted { $0.group < $1.group }, tensors: entries, taskTensors: [:])
+        return MultiTaskBundle(tensors: stored, index: index).withTaskTensors(pruned, privateRows: privateRows)
+    }
+
+    /// The bundle with each task's tensors (`<task>/<name>`, and its own rows of bank tensors,
+    /// `privateRows[tensor][task]`) taken from `pruned`, appended after the banks.
+    private func withTaskTensors(_ pruned: [Graph], privateRows: [String: [Int: [Int]]]) -> MultiTaskBundle {
+        var out = self
         for (t, graph) in pruned.enumerated() {
-            taskTensors[names[t]] = graph.initializerOrder
+            let task = index.tasks[t]
+            out.index.taskTensors[task] = graph.initializerOrder
             for (name, tensor) in graph.orderedInitializers {
                 if let own = privateRows[name]?[t] {
-                    if !own.isEmpty { stored.append(.init("\(names[t])/\(name)", tensor.gathering(axis: entries[name]!.rowAxis, indices: own))) }
+                    if !own.isEmpty { out.tensors.append(.init("\(task)/\(name)", tensor.gathering(axis: index.tensors[name]!.rowAxis, indices: own))) }
                 } else {
-                    stored.append(.init("\(names[t])/\(name)", tensor))
+                    out.tensors.append(.init("\(task)/\(name)", tensor))
                 }
             }
         }
-        let groups = indexes.values.sorted { $0.group < $1.group }
-        return MultiTaskBundle(tensors: stored, index: BundleIndex(tasks: names, groups: groups, tensors: entries, taskTensors: taskTensors))
+        return out
+    }
+
+    /// The same layout holding the values of `graphs` (the tasks after tied fine-tuning and
+    /// recalibration): banks read back through `shared`, every task tensor from its graph
+    /// (including tensors recovery added, such as a corrected conv's new bias).
+    public func refreshed(with graphs: [Graph], shared: SharedParameters) -> MultiTaskBundle {
+        var banks: [SafeTensorsFile.Entry] = []
+        var privateRows: [String: [Int: [Int]]] = [:]
+        for (tensor, entry) in index.tensors.sorted(by: { $0.key < $1.key }) {
+            guard let bank = tensors.first(where: { $0.name == entry.shared })?.tensor else { continue }
+            banks.append(.init(entry.shared, shared.bankValues(tensor, bank: bank, graphs: graphs)))
+            let bankRows = bank.shape[entry.rowAxis]
+            for (t, task) in index.tasks.enumerated() {
+                guard let rows = entry.rows[task] else { continue }
+                privateRows[tensor, default: [:]][t] = rows.indices.filter { rows[$0] >= bankRows }
+            }
+        }
+        let order = Dictionary(uniqueKeysWithValues: tensors.enumerated().map { ($1.name, $0) })
+        banks.sort { (order[$0.name] ?? 0) < (order[$1.name] ?? 0) }
+        var index = index
+        index.taskTensors = [:]
+        return MultiTaskBundle(tensors: banks, index: index).withTaskTensors(graphs, privateRows: privateRows)
     }
 
     /// Task `task`'s tensors, rebuilt from the bundle the way `index.json` says (the README's
@@ -118,14 +147,21 @@ public struct MultiTaskBundle: Sendable {
         guard let order = index.taskTensors[task] else { throw Failure(description: "no task '\(task)' in the bundle") }
         return try order.map { name in
             if let entry = index.tensors[name], let rows = entry.rows[task], let columns = entry.columns[task] {
-                guard var shared = byName[entry.shared] else { throw Failure(description: "missing bank tensor '\(entry.shared)'") }
-                for c in columns { shared = shared.gathering(axis: c.axis, indices: c.indices) }
-                let stacked = byName["\(task)/\(name)"].map { Tensor.concatenating([shared, $0], axis: entry.rowAxis) } ?? shared
-                return (name, stacked.gathering(axis: entry.rowAxis, indices: rows))
+                guard let shared = byName[entry.shared] else { throw Failure(description: "missing bank tensor '\(entry.shared)'") }
+                return (name, Self.assemble(shared: shared, own: byName["\(task)/\(name)"], rows: rows, columns: columns, rowAxis: entry.rowAxis))
             }
             guard let own = byName["\(task)/\(name)"] else { throw Failure(description: "missing tensor '\(task)/\(name)'") }
             return (name, own)
         }
+    }
+
+    /// One task's tensor from a bank: the bank at the task's columns, its own rows appended
+    /// along `rowAxis`, then its rows in order.
+    static func assemble(shared: Tensor, own: Tensor?, rows: [Int], columns: [BundleIndex.AxisIndices], rowAxis: Int) -> Tensor {
+        var shared = shared
+        for c in columns { shared = shared.gathering(axis: c.axis, indices: c.indices) }
+        let stacked = own.map { Tensor.concatenating([shared, $0], axis: rowAxis) } ?? shared
+        return stacked.gathering(axis: rowAxis, indices: rows)
     }
 
     public static let tensorsFileName = "multitask.safetensors"

@@ -41,6 +41,7 @@ public struct MFISReport: Sendable, Codable, Equatable {
     public var groups: [GroupSharing]
     /// Dropped filters folded into a kept near-twin (inner sharing).
     public var folds: [Fold]
-    /// Why `multitask.safetensors` + `index.json` were not written, when they were not.
+    /// Why `multitask.safetensors` + `index.json` were not written, when they were not (no run
+    /// omits them today: with data the tasks are fine-tuned with shared filters tied).
     public var bundleOmitted: String? = nil
 }

@@ -16,47 +16,97 @@ public struct AccuracyRecovery: Sendable {
         split = try DataSplit(count: data.count, heldOutFraction: options.heldOutFraction, seed: options.seed)
     }
 
-    /// `progress(stage, fraction)` between batches; a throw there (cancellation) stops the run.
-    /// Returns the graph to write (recalibrated and fine-tuned) and what each step did.
-    public func run(original: Graph, pruned: Graph, keptRows: [String: [Int]], task: String,
-                    progress: (String, Double) throws -> Void = { _, _ in }) throws -> (graph: Graph, report: AccuracyReport, seconds: [String: Double]) {
-        var clock = StageClock()
-        let reference = try ClassifierGraph(original, sampleShape: data.sampleShape)
-        var model = try ClassifierGraph(pruned, sampleShape: data.sampleShape)
-        let labelName = try data.labelName(forTask: task)
-        let labels = try labelName.map { data.labels[$0]! } ?? teacherPredictions(reference)
-        let scoredAgainst = labelName ?? AccuracyReport.teacherLabels
-        func score(_ m: ClassifierGraph, _ stage: String) throws -> ClassifierScore {
-            try ClassifierScore.measure(m, data: data, indices: split.heldOut, labels: labels, labelName: scoredAgainst,
-                                        batchSize: options.batchSize) { try progress(stage, 0) }
+    /// One task to recover: its unpruned graph, its pruned graph, `keptRows` (row j of a pruned
+    /// weight is row `keptRows[w][j]` of the original) and, per weight, the pruned rows that
+    /// are shared filters (`SharedParameters.sharedRows`), which the folded-BN correction leaves alone.
+    public struct Task: Sendable {
+        public var name: String
+        public var original: Graph
+        public var pruned: Graph
+        public var keptRows: [String: [Int]]
+        public var sharedRows: [String: Set<Int>]
+        public init(name: String, original: Graph, pruned: Graph, keptRows: [String: [Int]], sharedRows: [String: Set<Int>] = [:]) {
+            self.name = name
+            self.original = original
+            self.pruned = pruned
+            self.keptRows = keptRows
+            self.sharedRows = sharedRows
         }
-        var report = AccuracyReport(labels: scoredAgainst, trainingSamples: split.training.count, heldOutSamples: split.heldOut.count,
-                                    beforePruning: try score(reference, "evaluate"), afterPruning: try score(model, "evaluate"))
+    }
+
+    /// A task between recalibration and fine-tuning.
+    private struct Prepared {
+        var model: ClassifierGraph
+        var target: FineTuning.Target
+        var labels: [Int]
+        var scoredAgainst: String
+        var report: AccuracyReport
+    }
+
+    /// Scores, recalibrates and corrects every task on its own (BN is per task), then fine-tunes
+    /// them together (`shared` ties their shared filters; one task is plain fine-tuning), and
+    /// scores them again. `progress(stage, fraction)` between batches; a throw there
+    /// (cancellation) stops the run. Returns per task the graph to write and what each step did.
+    public func run(_ tasks: [Task], shared: SharedParameters? = nil, progress: (String, Double) throws -> Void = { _, _ in })
+        throws -> (graphs: [Graph], reports: [AccuracyReport], seconds: [String: Double]) {
+        var clock = StageClock()
+        var prepared: [Prepared] = []
+        for (t, task) in tasks.enumerated() {
+            prepared.append(try prepare(task, clock: &clock) { stage, f in try progress(stage, (Double(t) + f) / Double(tasks.count)) })
+        }
+        if options.epochs > 0 {
+            var models = prepared.map(\.model)
+            let epochs = try FineTuning.train(&models, targets: prepared.map(\.target), data: data, indices: split.training,
+                                              options: options, shared: shared) { try progress("finetune", $0) }
+            clock.lap("finetune")
+            for t in prepared.indices {
+                prepared[t].model = models[t]
+                if case .teacher = prepared[t].target { prepared[t].report.loss = "distillation" } else { prepared[t].report.loss = "cross-entropy" }
+                prepared[t].report.epochs = epochs[t]
+                prepared[t].report.afterFineTuning = try score(prepared[t]) { try progress("evaluate", 0) }
+            }
+            clock.lap("evaluate")
+        }
+        return (prepared.map(\.model.exportable), prepared.map(\.report), clock.seconds)
+    }
+
+    private func score(_ p: Prepared, tick: () throws -> Void) throws -> ClassifierScore {
+        try score(p.model, labels: p.labels, name: p.scoredAgainst, tick: tick)
+    }
+
+    private func score(_ model: ClassifierGraph, labels: [Int], name: String, tick: () throws -> Void) throws -> ClassifierScore {
+        try ClassifierScore.measure(model, data: data, indices: split.heldOut, labels: labels, labelName: name,
+                                    batchSize: options.batchSize, checkpoint: tick)
+    }
+
+    /// Scores before and after pruning, recalibrates BN and corrects folded convs (shared rows
+    /// excepted), scores again.
+    private func prepare(_ task: Task, clock: inout StageClock, progress: (String, Double) throws -> Void) throws -> Prepared {
+        let reference = try ClassifierGraph(task.original, sampleShape: data.sampleShape)
+        let model = try ClassifierGraph(task.pruned, sampleShape: data.sampleShape)
+        let labelName = try data.labelName(forTask: task.name)
+        let labels = try labelName.map { data.labels[$0]! } ?? teacherPredictions(reference)
+        let target: FineTuning.Target = labelName.map { .labels(labels, name: $0) } ?? .teacher(reference)
+        let scoredAgainst = labelName ?? AccuracyReport.teacherLabels
+        let tick = { try progress("evaluate", 0) }
+        let report = AccuracyReport(labels: scoredAgainst, trainingSamples: split.training.count, heldOutSamples: split.heldOut.count,
+                                    beforePruning: try score(reference, labels: labels, name: scoredAgainst, tick: tick),
+                                    afterPruning: try score(model, labels: labels, name: scoredAgainst, tick: tick))
+        var p = Prepared(model: model, target: target, labels: labels, scoredAgainst: scoredAgainst, report: report)
         clock.lap("evaluate")
 
         let calibration = calibrationSamples()
-        try BatchNormRecalibration.recalibrate(&model, data: data, indices: calibration, batchSize: options.batchSize) {
+        try BatchNormRecalibration.recalibrate(&p.model, data: data, indices: calibration, batchSize: options.batchSize) {
             try progress("recalibrate", $0 / 2)
         }
-        report.recalibratedBatchNorms = model.graph.nodes.filter { $0.opType == "BatchNormalization" }.map(\.label)
-        report.correctedLayers = try FoldedBatchNormCorrection.correct(
-            &model, reference: reference, original: original, keptRows: keptRows, data: data, indices: calibration,
-            batchSize: options.batchSize) { try progress("recalibrate", 0.5 + $0 / 2) }
+        p.report.recalibratedBatchNorms = p.model.graph.nodes.filter { $0.opType == "BatchNormalization" }.map(\.label)
+        p.report.correctedLayers = try FoldedBatchNormCorrection.correct(
+            &p.model, reference: reference, original: task.original, keptRows: task.keptRows, leaving: task.sharedRows, data: data,
+            indices: calibration, batchSize: options.batchSize) { try progress("recalibrate", 0.5 + $0 / 2) }
         clock.lap("recalibrate")
-        report.afterRecalibration = try score(model, "evaluate")
+        p.report.afterRecalibration = try score(p, tick: tick)
         clock.lap("evaluate")
-
-        if options.epochs > 0 {
-            let target: FineTuning.Target = labelName.map { .labels(labels, name: $0) } ?? .teacher(reference)
-            report.loss = labelName == nil ? "distillation" : "cross-entropy"
-            report.epochs = try FineTuning.train(&model, data: data, indices: split.training, target: target, options: options) {
-                try progress("finetune", $0)
-            }
-            clock.lap("finetune")
-            report.afterFineTuning = try score(model, "evaluate")
-            clock.lap("evaluate")
-        }
-        return (model.exportable, report, clock.seconds)
+        return p
     }
 
     /// The unpruned model's top-1 class of every held-out sample (0 elsewhere, unread): what a

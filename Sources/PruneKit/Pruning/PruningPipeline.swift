@@ -15,7 +15,8 @@ public struct PruningPipeline: Sendable {
         public var format: OutputFormat
         public var inputShapes: [String: [Int]]
         /// A data file (`input`, `label` / `label.<task>`): with it, every model is scored before
-        /// and after pruning, recalibrated, and fine-tuned for `training.epochs`.
+        /// and after pruning, recalibrated, and the models are fine-tuned together (shared
+        /// filters tied) for `training.epochs`.
         public var data: URL?
         public var training: TrainingOptions
         public init(mfis: MFISOptions = MFISOptions(), format: OutputFormat = .same, inputShapes: [String: [Int]] = [:],
@@ -119,18 +120,20 @@ public struct PruningPipeline: Sendable {
         var reports = result.models
         var graphs = result.graphs
         var seconds = result.seconds
+        var bundle = result.bundle
         if let recovery {
-            // Each task is recovered on its own, so shared filters drift apart and the bundle
-            // no longer describes the written models (multi-task fine-tuning is not built yet).
-            for (t, model) in loaded.enumerated() {
-                let recovered = try recovery.run(original: model.graph.constantsAsInitializers(), pruned: result.graphs[t],
-                                                 keptRows: result.keptRows[t], task: model.task) { stage, fraction in
-                    try checkpoint(stage, (Double(t) + fraction) / Double(loaded.count))
-                }
-                graphs[t] = recovered.graph
-                reports[t].accuracy = recovered.report
-                for (k, v) in recovered.seconds { seconds[k, default: 0] += v }
+            // The tasks are fine-tuned together with their shared filters tied, so the written
+            // models still are their rows of one bundle, rebuilt from the trained weights.
+            let shared = try SharedParameters(bundle: result.bundle, graphs: result.graphs)
+            let tasks = loaded.enumerated().map { t, model in
+                AccuracyRecovery.Task(name: model.task, original: model.graph.constantsAsInitializers(), pruned: result.graphs[t],
+                                      keptRows: result.keptRows[t], sharedRows: shared.sharedRows[t])
             }
+            let recovered = try recovery.run(tasks, shared: shared) { stage, fraction in try checkpoint(stage, fraction) }
+            graphs = recovered.graphs
+            for t in reports.indices { reports[t].accuracy = recovered.reports[t] }
+            for (k, v) in recovered.seconds { seconds[k, default: 0] += v }
+            bundle = result.bundle.refreshed(with: graphs, shared: shared)
         }
 
         try checkpoint("write")
@@ -143,11 +146,9 @@ public struct PruningPipeline: Sendable {
         }
         var mfis = result.mfis
         if loaded.count >= 2 {
-            if recovery == nil {
-                try result.bundle.write(to: outputDirectory)
-            } else {
-                mfis.bundleOmitted = "each task was recalibrated and fine-tuned on its own, so shared filters differ between the written models; multitask.safetensors would not rebuild them"
-            }
+            try bundle.write(to: outputDirectory)
+            // Recovery may add tensors (a corrected conv's new bias): report what is stored.
+            mfis.storage.afterSharing = bundle.storedParams
         }
         clock.lap("write")
         for (k, v) in clock.seconds { seconds[k, default: 0] += v }

@@ -26,52 +26,88 @@ public enum FineTuning {
     @discardableResult
     public static func train(_ model: inout ClassifierGraph, data: TrainingData, indices: [Int], target: Target,
                              options: TrainingOptions, checkpoint: (Double) throws -> Void = { _ in }) throws -> [Epoch] {
-        guard options.epochs > 0, !indices.isEmpty else { return [] }
-        let trainable = try TrainableGraph(model.graph)
-        var state = trainable.initialState()
-        var sgd = SGD(momentum: options.momentum, weightDecay: options.weightDecay)
+        var models = [model]
+        let epochs = try train(&models, targets: [target], data: data, indices: indices, options: options, checkpoint: checkpoint)
+        model = models[0]
+        return epochs[0]
+    }
+
+    /// Several task models trained together (ALGORITHM.md §5) on the same batches: the loss is
+    /// the sum of the tasks' losses, so a task's own parameters learn from its loss alone, and
+    /// `shared` (when given) gives every replica of a shared filter the sum of the gradients of
+    /// the tasks using it. One model without `shared` is plain fine-tuning: the same loop.
+    /// Returns each task's epochs (its own loss).
+    @discardableResult
+    public static func train(_ models: inout [ClassifierGraph], targets: [Target], data: TrainingData, indices: [Int],
+                             options: TrainingOptions, shared: SharedParameters? = nil,
+                             checkpoint: (Double) throws -> Void = { _ in }) throws -> [[Epoch]] {
+        precondition(models.count == targets.count, "one target per model")
+        guard options.epochs > 0, !indices.isEmpty, !models.isEmpty else { return models.map { _ in [] } }
+        let trainables = try models.map { try TrainableGraph($0.graph) }
+        var states = trainables.map { $0.initialState() }
+        // One optimizer per task: tasks' tensors have the same names, and a shared replica's
+        // momentum buffer follows the same (summed) gradients in every task.
+        var optimizers = models.map { _ in SGD(momentum: options.momentum, weightDecay: options.weightDecay) }
         let perEpoch = (indices.count + options.batchSize - 1) / options.batchSize
         let schedule = CosineSchedule(initial: options.learningRate, totalSteps: options.epochs * perEpoch)
-        let runningMomentum = Self.runningAverageMomentum(model.graph)
-        var epochs: [Epoch] = []
+        let runningMomentum = models.map { Self.runningAverageMomentum($0.graph) }
+        var epochs = models.map { _ in [Epoch]() }
         var step = 0
         for epoch in 0..<options.epochs {
             let started = DispatchTime.now().uptimeNanoseconds
-            var lossSum = 0.0
+            var lossSums = [Double](repeating: 0, count: models.count)
             for batch in BatchOrder.shuffled(indices, size: options.batchSize, seed: options.seed, epoch: epoch) {
                 try checkpoint(Double(step) / Double(schedule.totalSteps))
                 let x = data.inputs(batch)
-                let pass = try trainable.forward(inputs: [model.inputName: x], state: state, mode: .training, fetching: [model.logitsName])
-                let logits = pass.outputs[model.logitsName]!
-                guard logits.rank == 2, logits.shape[0] == batch.count else {
-                    throw TrainingDataError.logitsShape(output: model.logitsName, shape: logits.shape, batch: batch.count)
+                var gradients: [[String: NDArray<Float>]] = []
+                var statistics: [[BatchStatistics]] = []
+                for (t, model) in models.enumerated() {
+                    let pass = try trainables[t].forward(inputs: [model.inputName: x], state: states[t], mode: .training,
+                                                         fetching: [model.logitsName])
+                    let (loss, seed) = try lossAndGradient(pass.outputs[model.logitsName]!, model: model, target: targets[t], batch: batch,
+                                                           input: x, temperature: options.temperature)
+                    gradients.append(try trainables[t].backward(pass, seeds: [model.logitsName: seed]))
+                    statistics.append(pass.batchStatistics)
+                    lossSums[t] += Double(loss) * Double(batch.count)
                 }
-                let (loss, gradient): (Float, NDArray<Float>)
-                switch target {
-                case let .labels(all, name):
-                    let labels = batch.map { all[$0] }
-                    if let i = labels.firstIndex(where: { $0 >= logits.shape[1] }) {
-                        throw TrainingDataError.labelOutOfRange(tensor: name, sample: batch[i], value: labels[i], classes: logits.shape[1])
-                    }
-                    (loss, gradient) = try softmaxCrossEntropy(logits: logits, labels: labels)
-                case let .teacher(teacher):
-                    (loss, gradient) = try distillationLoss(student: logits, teacher: teacher.logits(x), temperature: options.temperature)
+                shared?.sumGradients(&gradients)
+                let rate = schedule.rate(atStep: step)
+                for t in models.indices {
+                    optimizers[t].step(&states[t], gradients: gradients[t], learningRate: rate)
+                    for s in statistics[t] { Self.updateRunningAverages(&states[t], s, momentum: runningMomentum[t][s.node] ?? 0.9) }
                 }
-                let gradients = try trainable.backward(pass, seeds: [model.logitsName: gradient])
-                sgd.step(&state, gradients: gradients, learningRate: schedule.rate(atStep: step))
-                for statistics in pass.batchStatistics {
-                    Self.updateRunningAverages(&state, statistics, momentum: runningMomentum[statistics.node] ?? 0.9)
-                }
-                lossSum += Double(loss) * Double(batch.count)
                 step += 1
             }
-            epochs.append(Epoch(epoch: epoch + 1, loss: lossSum / Double(indices.count), learningRate: schedule.rate(atStep: step),
-                                seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9))
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+            for t in models.indices {
+                epochs[t].append(Epoch(epoch: epoch + 1, loss: lossSums[t] / Double(indices.count), learningRate: schedule.rate(atStep: step),
+                                       seconds: seconds))
+            }
         }
-        let written = Set(trainable.parameterNames).union(runningStatisticNames(model.graph))
-        model.graph.replaceFloatInitializers(state.filter { written.contains($0.key) })
+        for t in models.indices {
+            let written = Set(trainables[t].parameterNames).union(runningStatisticNames(models[t].graph))
+            models[t].graph.replaceFloatInitializers(states[t].filter { written.contains($0.key) })
+        }
         try checkpoint(1)
         return epochs
+    }
+
+    /// The batch's loss and dLoss/dLogits for one task.
+    private static func lossAndGradient(_ logits: NDArray<Float>, model: ClassifierGraph, target: Target, batch: [Int],
+                                        input: NDArray<Float>, temperature: Float) throws -> (Float, NDArray<Float>) {
+        guard logits.rank == 2, logits.shape[0] == batch.count else {
+            throw TrainingDataError.logitsShape(output: model.logitsName, shape: logits.shape, batch: batch.count)
+        }
+        switch target {
+        case let .labels(all, name):
+            let labels = batch.map { all[$0] }
+            if let i = labels.firstIndex(where: { $0 >= logits.shape[1] }) {
+                throw TrainingDataError.labelOutOfRange(tensor: name, sample: batch[i], value: labels[i], classes: logits.shape[1])
+            }
+            return try softmaxCrossEntropy(logits: logits, labels: labels)
+        case let .teacher(teacher):
+            return try distillationLoss(student: logits, teacher: teacher.logits(input), temperature: temperature)
+        }
     }
 
     /// ONNX's BN `momentum` (the weight of the old running value; PyTorch's 0.1 exports as 0.9), by node label.

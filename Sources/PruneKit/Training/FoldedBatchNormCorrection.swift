@@ -44,9 +44,16 @@ public enum FoldedBatchNormCorrection {
     /// Corrects `model` (pruned) towards `reference` (unpruned) on `indices` of `data`;
     /// `keptRows[w]` maps row j of a pruned weight `w` to its original row. Returns the labels
     /// of the layers corrected. `checkpoint` gets the fraction done between batches.
+    ///
+    /// `leaving[w]` lists pruned rows of weight `w` to leave as they are: a multi-task model's
+    /// shared filters. A shared row is one parameter of several tasks, and each task would
+    /// scale it differently (its inputs, pruned differently upstream, differ), so correcting it
+    /// per task would split it into copies and the bundle could no longer rebuild the tasks.
+    /// Their tasks' own rows downstream are still corrected, measured after these, and
+    /// fine-tuning (which moves shared rows by the sum of the tasks' gradients) does the rest.
     @discardableResult
     public static func correct(_ model: inout ClassifierGraph, reference: ClassifierGraph, original: Graph, keptRows: [String: [Int]],
-                               data: TrainingData, indices: [Int], batchSize: Int,
+                               leaving: [String: Set<Int>] = [:], data: TrainingData, indices: [Int], batchSize: Int,
                                checkpoint: (Double) throws -> Void = { _ in }) throws -> [String] {
         let layers = targets(pruned: model.graph, original: original)
         guard !layers.isEmpty, !indices.isEmpty else { return [] }
@@ -58,7 +65,8 @@ public enum FoldedBatchNormCorrection {
             let now = try moments(of: [layer.outputs[0]], in: model, data: data, batches: batches) {
                 try checkpoint((Double(l + 1) + $0) / passes)
             }[0]
-            try apply(layer, measured: now, target: target[l], keptRows: keptRows[layer.inputs[1]], to: &model.graph)
+            try apply(layer, measured: now, target: target[l], keptRows: keptRows[layer.inputs[1]], leaving: leaving[layer.inputs[1]] ?? [],
+                      to: &model.graph)
         }
         try checkpoint(1)
         return layers.map(\.label)
@@ -81,9 +89,9 @@ public enum FoldedBatchNormCorrection {
     }
 
     /// Scales row j of the weight by a_j and sets bias_j to a_j·bias_j + c_j (adding a bias when
-    /// the conv had none), in the tensors' own dtypes.
+    /// the conv had none), in the tensors' own dtypes; rows in `leaving` keep a = 1, c = 0.
     private static func apply(_ layer: Node, measured: ChannelMoments, target: ChannelMoments, keptRows: [Int]?,
-                              to graph: inout Graph) throws {
+                              leaving: Set<Int>, to graph: inout Graph) throws {
         guard let weight = graph.initializers[layer.inputs[1]] else { throw CalibrationError.layerParameters(node: layer.label) }
         let rows = weight.shape[0]
         let original = keptRows ?? Array(0..<rows)
@@ -94,7 +102,7 @@ public enum FoldedBatchNormCorrection {
         let (goalMean, goalVariance) = (target.mean, target.variance)
         var scale = [Float](repeating: 1, count: rows)
         var shift = [Float](repeating: 0, count: rows)
-        for j in 0..<rows {
+        for j in 0..<rows where !leaving.contains(j) {
             let k = original[j]
             // A channel that is constant on the data can only be shifted.
             let a = variance[j] > 1e-12 ? (goalVariance[k] / variance[j]).squareRoot() : 1
