@@ -133,10 +133,15 @@ extension MFISProblem {
         for t in 0..<T {
             for p in 0..<P {
                 let base = keepOffset[t * P + p]
-                var count = 0
-                for bit in base..<(base + sizes[p]) where x[bit] { count += 1 }
-                let want = targetCounts?[p] ?? Self.roundedCount(count, size: sizes[p], roundTo: options.roundTo)
-                guard want != count else { continue }
+                let found = x.withUnsafeBufferPointer { bits in
+                    let flags = UnsafeRawPointer(bits.baseAddress!).assumingMemoryBound(to: UInt8.self)
+                    var n = 0
+                    for bit in base..<(base + sizes[p]) { n &+= Int(flags[bit]) }
+                    return n
+                }
+                let want = targetCounts?[p] ?? Self.roundedCount(found, size: sizes[p], roundTo: options.roundTo)
+                guard want != found else { continue }
+                var count = found
                 let order = repairOrder[t * P + p]
                 if count > want {
                     for c in order where count > want && x[base + Int(c)] { x[base + Int(c)] = false; count -= 1 }

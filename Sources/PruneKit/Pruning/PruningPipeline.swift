@@ -70,11 +70,6 @@ public struct PruningPipeline: Sendable {
         advance(stage, fraction)
     }
 
-    /// Validates `rate` the way every entry point (CLI, HTTP config) needs it.
-    public static func checkRate(_ rate: Double) -> String? {
-        MFISOptions(target: .rate(rate)).problem()?.message
-    }
-
     @discardableResult
     public func run(models: [URL], outputDirectory: URL) throws -> PruneReport {
         if let problem = options.mfis.problem() { throw Failure(message: "\(problem.field): \(problem.message)") }
