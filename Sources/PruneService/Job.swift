@@ -37,7 +37,7 @@ public struct Job: Sendable, Codable, Equatable {
 
     public var id: String
     public var status: Status
-    /// What the job is doing now: `queued`, `load`, `analyze`, `criteria`, `optimize`, `merge`, `surgery`, `bundle`, `write`, `bundle` (the archive), then `done`, `failed` or `cancelled`.
+    /// What the job is doing now: `queued`, `load`, `analyze`, `criteria`, `optimize`, `merge`, `surgery`, `banks`, `write`, `bundle` (the result archive), then `done`, `failed` or `cancelled`.
     public var stage: String
     /// 0...1 over the whole job.
     public var progress: Double

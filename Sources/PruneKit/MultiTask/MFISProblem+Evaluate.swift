@@ -15,9 +15,14 @@ extension MFISProblem {
         let T = taskCount, P = groupCount
         var lostA = [Double](repeating: 0, count: T), lostB = lostA
         var kept = [Int](repeating: 0, count: T * P)
+        guard let start = bits.baseAddress else {
+            let none = [Int](repeating: 0, count: P)
+            return Tally(lostMagnitude: lostA, lostIrreplaceability: lostB, mergeCost: lostA,
+                         counts: KeptCounts(kept: kept, union: none, shared: none, sharedKept: kept))
+        }
         // A Bool is one byte holding 0 or 1: read as a number, a dropped bit weighs its score in
         // without a branch.
-        let flags = UnsafeRawPointer(bits.baseAddress!).assumingMemoryBound(to: UInt8.self)
+        let flags = UnsafeRawPointer(start).assumingMemoryBound(to: UInt8.self)
         scoreA.withUnsafeBufferPointer { a in
             scoreB.withUnsafeBufferPointer { b in
                 for t in 0..<T {

@@ -10,7 +10,7 @@ public struct PruneReport: Sendable, Codable {
     public var models: [ModelReport]
     /// The search, the chosen solution and why, and storage before and after sharing.
     public var mfis: MFISReport
-    /// Wall time per stage (load, analyze, criteria, optimize, merge, surgery, bundle, write).
+    /// Wall time per stage (load, analyze, criteria, optimize, merge, surgery, banks, write).
     public var seconds: [String: Double]
 
     public init(method: String, target: MFISOptions.Target, models: [ModelReport], mfis: MFISReport, seconds: [String: Double]) {

@@ -57,7 +57,7 @@ public struct PruningPipeline: Sendable {
     /// Where each stage starts and ends in the run's progress (the search is most of it).
     static let span: [String: (start: Double, end: Double)] = [
         "load": (0, 0.05), "analyze": (0.05, 0.08), "criteria": (0.08, 0.2), "optimize": (0.2, 0.85),
-        "merge": (0.85, 0.87), "surgery": (0.87, 0.9), "bundle": (0.9, 0.92), "write": (0.92, 1),
+        "merge": (0.85, 0.87), "surgery": (0.87, 0.9), "banks": (0.9, 0.92), "write": (0.92, 1),
     ]
 
     private func advance(_ stage: String, _ fraction: Double) {
