@@ -3,6 +3,21 @@ import PackageDescription
 
 // Dependencies flow one way: pruned -> PruneService -> {HTTPServer, PruneKit}.
 // HTTPServer and PruneKit never import each other (see ../shared/DESIGN.md).
+// The kernels' SIMD16<Float> code needs AVX-512 to compile to 512-bit FMAs: at the baseline
+// x86-64 target it becomes calls to fmaf, element by element. PruneKit (and the benchmark that
+// times it) are built for `kernelCPU`; `pruned` itself stays at the baseline and refuses to
+// start on a CPU without that level's features (Sources/pruned/CPUCheck.swift) instead of
+// dying of SIGILL. "x86-64-v3" (AVX2 + FMA) builds for older CPUs, at about half the speed.
+// See README, "CPU requirements".
+let kernelCPU = "x86-64-v4"
+#if arch(x86_64)
+let kernelSettings: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=\(kernelCPU)"])]
+let cpuCheckSettings: [SwiftSetting] = [.define(kernelCPU == "x86-64-v4" ? "KERNELS_X86_64_V4" : kernelCPU == "x86-64-v3" ? "KERNELS_X86_64_V3" : "KERNELS_BASELINE")]
+#else
+let kernelSettings: [SwiftSetting] = []
+let cpuCheckSettings: [SwiftSetting] = []
+#endif
+
 let package = Package(
     name: "pruned",
     platforms: [.macOS(.v14)],
@@ -19,7 +34,8 @@ let package = Package(
         .target(
             name: "PruneKit",
             dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
-            exclude: ["Formats/ONNX/onnx.proto"]
+            exclude: ["Formats/ONNX/onnx.proto"],
+            swiftSettings: kernelSettings
         ),
         // Jobs: store, queue, workers, routes; the one module that knows both the engine and HTTP.
         .target(
@@ -32,9 +48,11 @@ let package = Package(
                 "PruneKit",
                 "PruneService",
                 "HTTPServer",
+                "CCPUFeatures",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            swiftSettings: cpuCheckSettings
         ),
         .executableTarget(
             name: "pruned-bench",
@@ -42,7 +60,8 @@ let package = Package(
                 "PruneKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            path: "Benchmarks/pruned-bench"
+            path: "Benchmarks/pruned-bench",
+            swiftSettings: kernelSettings
         ),
         .testTarget(name: "PruneKitTests", dependencies: ["PruneKit"]),
         // System libraries: zlib (gzip responses) and OpenSSL's libcrypto (SHA-256 ETags).
@@ -50,6 +69,8 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         // epoll(7) from libc: a header, nothing to link.
         .systemLibrary(name: "CEpoll"),
+        // CPUID and XGETBV: a header, for the start-up check of the CPU's features.
+        .systemLibrary(name: "CCPUFeatures"),
         // Minimal HTTP/1.1 server on POSIX sockets and Dispatch; never imports PruneKit.
         .target(
             name: "HTTPServer",

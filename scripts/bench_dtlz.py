@@ -2,9 +2,11 @@
 """NSGA-III on DTLZ: pruned-bench next to pymoo's NSGA3 and next to Deb & Jain 2014.
 
 Runs `pruned-bench dtlz ... --json` and pymoo's NSGA3 (PyPI: pip install pymoo) on the same
-problems, reference directions, population sizes, generations and seeds, in one run, and
-prints IGD best / median / worst against the targeted points (the reference lines' intersections
-with the true front, as Deb & Jain measure it), seconds per run, and the speed ratio.
+problems, reference directions, population sizes, generations and seeds, in one run, seed by
+seed in turn (so that both see the same load), and prints IGD best / median / worst against the
+targeted points (the reference lines' intersections with the true front, as Deb & Jain measure
+it), seconds per run, and the speed ratio, by wall time and by CPU time. Both run on one thread:
+pruned-bench without --parallel, pymoo as it comes (numpy's elementwise work is single-threaded).
 
     swift build -c release --product pruned-bench
     python3 scripts/bench_dtlz.py --seeds 1-20 [--pymoo-seeds 1-10] [--markdown out.md]
@@ -114,6 +116,26 @@ def run_ours(bench, problem, m, seeds):
     return json.loads(out)
 
 
+def summarize(runs):
+    """One report from single-seed reports: IGD over all seeds, mean seconds per run."""
+    igds = [v for r in runs for v in r["igd"]]
+    return dict(runs[0], seeds=[s for r in runs for s in r.get("seeds", [])], igd=igds, igd_best=min(igds), igd_median=statistics.median(igds), igd_worst=max(igds),
+                seconds_per_run=statistics.mean(r["seconds_per_run"] for r in runs),
+                cpu_seconds_per_run=statistics.mean(r["cpu_seconds_per_run"] for r in runs))
+
+
+def run_case(bench, problem, m, generations, ours_seeds, pymoo_seeds):
+    """Both optimizers seed by seed, alternating, so that both see the same load on a shared
+    machine (timing all of one and then all of the other let the load drift between them)."""
+    ours, theirs = [], []
+    for seed in sorted(set(ours_seeds) | set(pymoo_seeds or [])):
+        if seed in ours_seeds:
+            ours.append(run_ours(bench, problem, m, str(seed)))
+        if pymoo_seeds and seed in pymoo_seeds:
+            theirs.append(run_pymoo(problem, m, generations, [seed]))
+    return summarize(ours), (summarize(theirs) if theirs else None)
+
+
 def run_pymoo(problem, m, generations, seeds):
     from pymoo.algorithms.moo.nsga3 import NSGA3
     from pymoo.optimize import minimize
@@ -172,8 +194,7 @@ def main():
         problem, m = case.split(":")
         m = int(m)
         generations = GENERATIONS[problem][m]
-        ours = run_ours(args.bench, problem, m, args.seeds)
-        theirs = None if args.skip_pymoo else run_pymoo(problem, m, generations, pymoo_seeds)
+        ours, theirs = run_case(args.bench, problem, m, generations, ours_seeds, None if args.skip_pymoo else pymoo_seeds)
         if theirs is not None and theirs["population"] != ours["population"]:
             raise SystemExit(f"population mismatch for {case}: {ours['population']} vs {theirs['population']}")
         published = PUBLISHED_UNVERIFIED.get((problem, m))

@@ -6,7 +6,7 @@ struct PrunedBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pruned-bench",
         abstract: "Benchmarks of pruned's engine.",
-        subcommands: [DTLZBenchmark.self]
+        subcommands: [DTLZBenchmark.self, GEMMBenchmark.self, ConvBenchmark.self, PeakBenchmark.self, BackwardBenchmark.self]
     )
 }
 

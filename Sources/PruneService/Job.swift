@@ -33,11 +33,17 @@ public struct Job: Sendable, Codable, Equatable {
         public var paramsAfter: Int
         public var flopsBefore: Int?
         public var flopsAfter: Int?
+        /// Held-out top-1 accuracy (0...1) of the unpruned model and of the model written
+        /// (recalibrated, fine-tuned), when the job came with data.
+        public var accuracyBefore: Double?
+        public var accuracyAfter: Double?
     }
 
     public var id: String
     public var status: Status
-    /// What the job is doing now: `queued`, `load`, `analyze`, `criteria`, `optimize`, `merge`, `surgery`, `banks`, `write`, `bundle` (the result archive), then `done`, `failed` or `cancelled`.
+    /// What the job is doing now: `queued`, `load`, `analyze`, `criteria`, `optimize`, `merge`,
+    /// `surgery`, `banks`, (with data `evaluate`, `recalibrate`, `finetune`), `write`, `bundle`
+    /// (the result archive), then `done`, `failed` or `cancelled`.
     public var stage: String
     /// 0...1 over the whole job.
     public var progress: Double

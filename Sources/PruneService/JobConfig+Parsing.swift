@@ -47,6 +47,12 @@ extension JobConfig {
                 try config.setInteger(name, Double(v))
             case "format":
                 config.format = value
+            case "finetuneEpochs", "batchSize":
+                guard let v = Int(value) else { throw Invalid(field: name, message: "'\(value)' is not an integer") }
+                if name == "finetuneEpochs" { config.finetuneEpochs = v } else { config.batchSize = v }
+            case "lr":
+                guard let v = Float(value) else { throw Invalid(field: "lr", message: "'\(value)' is not a number") }
+                config.lr = v
             default:
                 throw Invalid(field: name, message: "unknown parameter (known: \(keys.sorted().joined(separator: ", ")))")
             }
@@ -69,6 +75,11 @@ extension JobConfig {
         case "generations": generations = Int(v)
         default: population = Int(v)
         }
+    }
+
+    private static func integer(_ v: Double, field: String) throws(Invalid) -> Int {
+        guard v.rounded() == v, abs(v) < 1e9 else { throw Invalid(field: field, message: "must be an integer, got \(v)") }
+        return Int(v)
     }
 
     private mutating func set(_ key: String, json value: JSONValue) throws(Invalid) {
@@ -97,6 +108,11 @@ extension JobConfig {
         case ("seed", _), ("generations", _), ("population", _): throw Invalid(field: key, message: "must be a whole number ≥ 0")
         case ("format", .string(let v)): format = v
         case ("format", _): throw Invalid(field: "format", message: "must be a string")
+        case ("finetuneEpochs", .number(let v)): finetuneEpochs = try Self.integer(v, field: key)
+        case ("batchSize", .number(let v)): batchSize = try Self.integer(v, field: key)
+        case ("finetuneEpochs", _), ("batchSize", _): throw Invalid(field: key, message: "must be an integer")
+        case ("lr", .number(let v)): lr = Float(v)
+        case ("lr", _): throw Invalid(field: "lr", message: "must be a number")
         default:
             throw Invalid(field: key, message: "unknown field (known: \(Self.keys.sorted().joined(separator: ", ")))")
         }

@@ -40,12 +40,22 @@ public struct JobConfig: Sendable, Codable, Equatable {
     public var population: Int?
     /// `same` (as the input), `onnx`, `safetensors` or `both`.
     public var format: String = "same"
+    /// Fine-tuning epochs after recalibration; above 0 needs a `data` part.
+    public var finetuneEpochs: Int = 0
+    /// Initial learning rate of the cosine schedule.
+    public var lr: Float = TrainingOptions.defaultLearningRate
+    /// Mini-batch size for fine-tuning, recalibration and scoring.
+    public var batchSize: Int = TrainingOptions.defaultBatchSize
 
     public init() {}
 
-    public static let keys: Set<String> = ["rate", "budget", "criteria", "sharing", "seed", "generations", "population", "format"]
+    public static let keys: Set<String> = [
+        "rate", "budget", "criteria", "sharing", "seed", "generations", "population", "format", "finetuneEpochs", "lr", "batchSize",
+    ]
 
-    enum CodingKeys: String, CodingKey { case rate, budget, criteria, sharing, seed, generations, population, format }
+    enum CodingKeys: String, CodingKey {
+        case rate, budget, criteria, sharing, seed, generations, population, format, finetuneEpochs, lr, batchSize
+    }
 
     /// Missing keys take their defaults, so a job.json written before a key existed still loads.
     public init(from decoder: any Decoder) throws {
@@ -58,6 +68,15 @@ public struct JobConfig: Sendable, Codable, Equatable {
         generations = try c.decodeIfPresent(Int.self, forKey: .generations) ?? 100
         population = try c.decodeIfPresent(Int.self, forKey: .population)
         format = try c.decodeIfPresent(String.self, forKey: .format) ?? "same"
+        let defaults = JobConfig()
+        finetuneEpochs = try c.decodeIfPresent(Int.self, forKey: .finetuneEpochs) ?? defaults.finetuneEpochs
+        lr = try c.decodeIfPresent(Float.self, forKey: .lr) ?? defaults.lr
+        batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? defaults.batchSize
+    }
+
+    /// The training recipe of a job with data: these keys, the rest at their defaults.
+    public var training: TrainingOptions {
+        TrainingOptions(epochs: finetuneEpochs, learningRate: lr, batchSize: batchSize)
     }
 
     /// A config that does not validate: the field and what is wrong with it (HTTP 422).
@@ -90,6 +109,13 @@ public struct JobConfig: Sendable, Codable, Equatable {
 
     public func validate() throws(Invalid) {
         _ = try mfisOptions()
+        if let (field, message) = training.problem() {
+            switch field {
+            case .epochs: throw Invalid(field: "finetuneEpochs", message: message)
+            case .batchSize: throw Invalid(field: "batchSize", message: message)
+            default: throw Invalid(field: "lr", message: message)
+            }
+        }
         guard PruningPipeline.OutputFormat(rawValue: format) != nil else {
             throw Invalid(field: "format", message: "must be one of same, onnx, safetensors, both; got '\(format)'")
         }

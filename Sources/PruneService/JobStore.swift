@@ -46,6 +46,8 @@ public final class JobStore: Sendable {
     public func directory(of id: String) -> URL { jobsDirectory.appendingPathComponent(id) }
     public func inputs(of id: String) -> URL { directory(of: id).appendingPathComponent("inputs") }
     public func artifacts(of id: String) -> URL { directory(of: id).appendingPathComponent("artifacts") }
+    /// Where the `data` part of a job is kept (when it came with one).
+    public func dataFile(of id: String) -> URL { directory(of: id).appendingPathComponent("data.safetensors") }
 
     public struct Recovery: Sendable, Equatable {
         public var loaded = 0

@@ -34,6 +34,9 @@ extension PruneService {
             guard !received.models.isEmpty else {
                 throw HTTPError(.unprocessableContent, code: "invalid_request", message: "no 'model' part: send at least one model file")
             }
+            if received.config.finetuneEpochs > 0 && received.data == nil {
+                throw JobConfig.Invalid(field: "finetuneEpochs", message: "fine-tuning needs a 'data' part to train on")
+            }
             let job = Job(id: Job.newID(), config: received.config, models: received.models, data: received.data)
             try store.commit(upload: upload, job: job)
             pool.enqueue(job.id)

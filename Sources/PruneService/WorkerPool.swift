@@ -133,7 +133,8 @@ public final class WorkerPool: Sendable {
             // changes and at most every quarter second within one.
             let shown = Mutex((stage: "", at: Date.distantPast))
             let pipeline = PruningPipeline(
-                options: .init(mfis: options, format: formats),
+                options: .init(mfis: options, format: formats, data: job.data.map { _ in store.dataFile(of: id) },
+                               training: job.config.training),
                 hooks: .init(
                     progress: { [self] stage, fraction in
                         let now = Date()
@@ -172,7 +173,9 @@ public final class WorkerPool: Sendable {
                 j.artifacts = listed
                 j.summary = report.models.map {
                     Job.TaskSummary(task: $0.task, paramsBefore: $0.before.params, paramsAfter: $0.after.params,
-                                    flopsBefore: $0.before.flops, flopsAfter: $0.after.flops)
+                                    flopsBefore: $0.before.flops, flopsAfter: $0.after.flops,
+                                    accuracyBefore: $0.accuracy?.beforePruning.accuracy,
+                                    accuracyAfter: $0.accuracy.map { ($0.afterFineTuning ?? $0.afterRecalibration ?? $0.afterPruning).accuracy })
                 }
             }
             log.info("job succeeded", metadata: ["seconds": "\(String(format: "%.2f", Date().timeIntervalSince(started)))"])
@@ -204,7 +207,10 @@ public final class WorkerPool: Sendable {
 
     static func code(for error: any Error) -> String {
         switch error {
-        case is ModelFile.Failure, is PruningPipeline.Failure, is SurgeryError, is AlignedTasks.Mismatch: return "invalid_model"
+        case is ModelFile.Failure, is PruningPipeline.Failure, is SurgeryError, is ForwardError, is TrainingError, is CalibrationError,
+             is AlignedTasks.Mismatch:
+            return "invalid_model"
+        case is TrainingDataError: return "invalid_data"
         case is JobConfig.Invalid, is MFISSearch.Unreachable: return "invalid_config"
         default: return "internal"
         }

@@ -13,6 +13,7 @@ enum Exit {
 func fail(_ error: any Error) -> ExitCode {
     FileHandle.standardError.write(Data("error: \(error)\n".utf8))
     if let e = error as? ModelFile.Failure, e.isMissingFile { return Exit.noInput }
+    if case .missingFile? = error as? TrainingDataError { return Exit.noInput }
     if error is CocoaError { return Exit.cannotCreate }
     return Exit.badData
 }

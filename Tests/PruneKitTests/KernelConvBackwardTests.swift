@@ -15,6 +15,16 @@ import Testing
         try check(input: [1, 2, 6, 5], weight: [3, 2, 3, 2], bias: true, Conv2DParameters(strides: [2, 2], autoPad: autoPad))
     }
 
+    /// Unit-stride depthwise takes its own path (padded planes, one loop per tap).
+    @Test(arguments: [
+        Conv2DParameters(pads: [1, 0, 2, 1], group: 3),
+        Conv2DParameters(dilations: [2, 1], group: 3, autoPad: .sameLower),
+        Conv2DParameters(group: 3, autoPad: .valid),
+    ])
+    func unitStrideDepthwiseGradients(p: Conv2DParameters) throws {
+        try check(input: [2, 3, 5, 6], weight: [6, 1, 3, 2], bias: true, p)
+    }
+
     private func check(input: [Int], weight: [Int], bias: Bool, _ p: Conv2DParameters) throws {
         let inputs = [KernelFixtures.random(input, seed: 31), KernelFixtures.random(weight, seed: 32)]
             + (bias ? [KernelFixtures.random([weight[0]], seed: 33)] : [])
@@ -76,5 +86,29 @@ import Testing
             return [g.input, g.scale, g.bias]
         })
         #expect(errors.allSatisfy { $0! <= 1 }, "errors \(errors)")
+    }
+}
+
+@Suite struct KernelConvBackwardBatchTests {
+    /// Large enough to share images among cores: the result must equal the image-by-image
+    /// sum (each single image small enough to run alone).
+    @Test(arguments: [([4, 16, 16, 16], [16, 16, 3, 3], 1), ([16, 64, 16, 16], [64, 1, 3, 3], 64), ([4, 64, 16, 16], [128, 64, 1, 1], 1)])
+    func batchEqualsSumOfImages(input: [Int], weight: [Int], group: Int) throws {
+        let p = Conv2DParameters(pads: weight[2] == 3 ? [1, 1, 1, 1] : [0, 0, 0, 0], group: group)
+        let x = KernelFixtures.random(input, seed: 91)
+        let w = KernelFixtures.random(weight, seed: 92)
+        let dy = KernelFixtures.random(try conv2d(x, weight: w, bias: nil, p).shape, seed: 93)
+        let whole = try conv2dBackward(x, weight: w, gradOutput: dy, p)
+        var dw = [Float](repeating: 0, count: w.count)
+        var dx: [Float] = []
+        for n in 0..<input[0] {
+            let xn = try x.sliced(starts: [n], ends: [n + 1], axes: [0])
+            let dyn = try dy.sliced(starts: [n], ends: [n + 1], axes: [0])
+            let part = try conv2dBackward(xn, weight: w, gradOutput: dyn, p)
+            dx += part.input!.storage
+            for i in dw.indices { dw[i] += part.weight!.storage[i] }
+        }
+        #expect(KernelFixtures.maxDifference(whole.input!.storage, dx) < 1e-5)
+        #expect(KernelFixtures.maxDifference(whole.weight!.storage, dw) < 1e-3)
     }
 }

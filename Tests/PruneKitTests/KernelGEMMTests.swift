@@ -25,8 +25,8 @@ import Testing
         var testDescription: String { "\(m)×\(n)×\(k)" }
     }
 
-    // Odd sizes; the last crosses every block edge (64 rows, 256 columns, 256 depth) and is
-    // large enough to take the parallel path.
+    // Odd sizes; the last crosses tile edges (12 rows, 32 columns) and is large enough to take
+    // the parallel path. KernelGEMMRandomTests covers the blocking's edges.
     static let cases = [Case(m: 1, n: 1, k: 1), Case(m: 7, n: 13, k: 5), Case(m: 3, n: 1, k: 17),
                         Case(m: 67, n: 259, k: 261)]
 

@@ -132,6 +132,22 @@ struct ConstrainedDTLZ2: RealValuedProblem {
         #expect(Set(result.population.map(\.variables)).count == result.population.count)
     }
 
+    @Test func firstIndexByHashKeepsTheFirstIndexPerHash() {
+        // Keys that share their low bits (probing chains), negative keys and repeats, against
+        // a Dictionary that keeps the first value per key.
+        var rng = Xoshiro256StarStar(seed: 12)
+        let keys = (0..<200).map { _ in (rng.nextInt(below: 60) - 30) << 12 | rng.nextInt(below: 3) }
+        var table = FirstIndexByHash(capacity: keys.count)
+        var reference: [Int: Int] = [:]
+        for (i, k) in keys.enumerated() {
+            #expect(table.first(k) == reference[k])
+            table.insertIfAbsent(k, i)
+            if reference[k] == nil { reference[k] = i }
+        }
+        for k in Set(keys) { #expect(table.first(k) == reference[k]) }
+        #expect(table.first(1 << 40) == nil && table.first(-5) == nil)
+    }
+
     @Test func initialPopulationIsRepairedAndUsed() {
         let problem = ToyPruning()
         let none = [Bool](repeating: false, count: 24)

@@ -64,6 +64,23 @@ import Testing
         #expect(sorter.sort { keys[$0] } == order)
     }
 
+    @Test func radixSorterOrdersKeysThatDifferOnlyInTheirLastBits() {
+        // Equal in the top 24 bits the radix passes look at: the finishing insertion sort
+        // alone orders them. Plus signed zeros, which must get equal keys.
+        var rng = Xoshiro256StarStar(seed: 33)
+        var keys = (0..<300).map { _ in 1 + Double(rng.nextInt(below: 1000)) * Double.ulpOfOne }
+        keys += [0.0, -0.0, 0.0, -0.0, 1e-300, -1e-300]
+        rng.shuffle(&keys)
+        var sorter = RadixSorter(count: keys.count)
+        let order = sorter.sort { keys[$0] }
+        #expect(order.map { keys[$0] } == keys.sorted())
+        #expect(Set(order) == Set(keys.indices))
+        let sortedKeys = sorter.sortedKeys
+        for i in 1..<keys.count {
+            #expect((sortedKeys[i - 1] == sortedKeys[i]) == (keys[order[i - 1]] == keys[order[i]]))
+        }
+    }
+
     @Test func correlatedPointsMakeManyFronts() {
         // Points near a line through the origin: ~100 fronts, exercising the front search.
         var rng = Xoshiro256StarStar(seed: 9)

@@ -9,6 +9,14 @@ import Testing
         let c = try JobConfig.parse(json: Data(#"{"rate": 0.5, "format": "both"}"#.utf8))
         #expect(c.rate == 0.5 && c.format == "both")
         #expect(try JobConfig.parse(query: [("rate", "0.25")]).rate == 0.25)
+        let training = try JobConfig.parse(json: Data(#"{"finetuneEpochs": 3, "lr": 0.05, "batchSize": 32}"#.utf8))
+        #expect(training.training == TrainingOptions(epochs: 3, learningRate: 0.05, batchSize: 32))
+        #expect(try JobConfig.parse(json: Data("{}".utf8)).training == TrainingOptions())
+        let query = try JobConfig.parse(query: [("finetuneEpochs", "2"), ("lr", "0.1"), ("batchSize", "8")])
+        #expect(query.finetuneEpochs == 2 && query.lr == 0.1 && query.batchSize == 8)
+        // A job.json written before the training keys existed still loads, with their defaults.
+        let old = try JSONDecoder().decode(JobConfig.self, from: Data(#"{"rate": 0.4, "format": "onnx"}"#.utf8))
+        #expect(old.rate == 0.4 && old.finetuneEpochs == 0 && old.batchSize == TrainingOptions.defaultBatchSize)
         let d = try JobConfig().mfisOptions()
         #expect(d.target == .rate(0.3) && d.sharing && d.criteria == Set(MFISOptions.Criterion.allCases) && d.generations == 100)
     }
@@ -42,6 +50,10 @@ import Testing
     @Test(arguments: [
         (#"{"rate": 1.5}"#, "rate"), (#"{"rate": "x"}"#, "rate"), (#"{"rate": true}"#, "rate"),
         (#"{"format": "tflite"}"#, "format"), (#"{"rat": 0.3}"#, "rat"), ("[1]", "config"), ("{", "config"),
+        (#"{"finetuneEpochs": -1}"#, "finetuneEpochs"), (#"{"finetuneEpochs": 1.5}"#, "finetuneEpochs"),
+        (#"{"finetuneEpochs": "2"}"#, "finetuneEpochs"), (#"{"lr": 0}"#, "lr"), (#"{"lr": -0.1}"#, "lr"), (#"{"lr": 1e40}"#, "lr"),
+        (#"{"lr": "fast"}"#, "lr"), (#"{"batchSize": 0}"#, "batchSize"), (#"{"batchSize": 100000}"#, "batchSize"),
+        (#"{"batchSize": 2.5}"#, "batchSize"),
         (#"{"rate": 0.3, "budget": "params=0.4"}"#, "budget"), (#"{"budget": "params=2"}"#, "budget"),
         (#"{"budget": "memory=0.5"}"#, "budget"), (#"{"budget": 0.4}"#, "budget"), (#"{"budget": {"params": 0.4, "flops": 0.5}}"#, "budget"),
         (#"{"criteria": ["magnitude", "taylor"]}"#, "criteria"), (#"{"criteria": ["shareability"]}"#, "criteria"),
@@ -56,6 +68,8 @@ import Testing
     @Test func unknownQueryParameterIsAnError() {
         #expect { try JobConfig.parse(query: [("rates", "0.3")]) } throws: { ($0 as? JobConfig.Invalid)?.field == "rates" }
         #expect { try JobConfig.parse(query: [("rate", "abc")]) } throws: { ($0 as? JobConfig.Invalid)?.field == "rate" }
+        #expect { try JobConfig.parse(query: [("batchSize", "1.5")]) } throws: { ($0 as? JobConfig.Invalid)?.field == "batchSize" }
+        #expect { try JobConfig.parse(query: [("finetuneEpochs", "-3")]) } throws: { ($0 as? JobConfig.Invalid)?.field == "finetuneEpochs" }
         #expect { try JobConfig.parse(query: [("sharing", "maybe")]) } throws: { ($0 as? JobConfig.Invalid)?.field == "sharing" }
         #expect { try JobConfig.parse(query: [("generations", "-3")]) } throws: { ($0 as? JobConfig.Invalid)?.field == "generations" }
         #expect { try JobConfig.parse(query: [("rate", "0.3"), ("budget", "params=0.4")]) } throws: { ($0 as? JobConfig.Invalid)?.field == "budget" }

@@ -186,6 +186,48 @@ func untar(_ tar: [UInt8]) -> [(String, [UInt8])] {
         #expect(try FileManager.default.contentsOfDirectory(atPath: h.service.store.jobsDirectory.path).isEmpty)
     }
 
+    /// A tiny model and a data file labelled with the model's own predictions: it scores 1.0 before pruning.
+    @Test func aJobWithDataRecalibratesAndFineTunes() async throws {
+        let h = try ServiceHarness()
+        let graph = ExampleArchitecture.vgg.build(seed: 2, inputSize: 12)
+        let samples = 40
+        let input = Tensor(shape: [samples, 3, 12, 12], floats: (0..<(samples * 432)).map { Float(($0 * 7919) % 201) / 50 - 2 })
+        let unlabelled = try TrainingData(input: input, labels: [:])
+        let labels = ClassifierScore.predictions(try ClassifierGraph(graph, sampleShape: [3, 12, 12]).logits(unlabelled.inputs(Array(0..<samples))))
+        let data = try SafeTensorsFile(tensors: [.init("input", input), .init("label", Tensor(shape: [samples], int64s: labels.map(Int64.init)))]).serialized()
+        let (headers, body) = ServiceHarness.multipart([
+            ("model", "net.onnx", [UInt8](try ONNXFile.write(graph))),
+            ("config", nil, Array(#"{"rate": 0.5, "finetuneEpochs": 1, "lr": 0.02, "batchSize": 16}"#.utf8)),
+            ("data", "train.safetensors", [UInt8](data)),
+        ])
+        let accepted = try await h.send(.post, "/jobs", headers: headers, body: body)
+        #expect(accepted.status == .accepted)
+        let config = try h.json(accepted)["config"] as? [String: Any]
+        #expect(config?["finetuneEpochs"] as? Int == 1 && config?["batchSize"] as? Int == 16)
+        let job = try await h.waitFinished(try h.json(accepted)["id"] as! String)
+        #expect(job.status == .succeeded, "\(job.error?.message ?? "")")
+        let summary = try #require(job.summary?.first)
+        #expect(summary.accuracyBefore == 1)
+        #expect(summary.accuracyAfter.map { (0...1).contains($0) } == true)
+        let report = try JSONDecoder().decode(PruneReport.self, from: Data(contentsOf: h.service.store.artifacts(of: job.id).appendingPathComponent("report.json")))
+        let accuracy = try #require(report.models.first?.accuracy)
+        #expect(accuracy.afterFineTuning?.accuracy == summary.accuracyAfter)
+        #expect(accuracy.epochs.count == 1 && accuracy.recalibratedBatchNorms.count == 3)
+        #expect(report.training == TrainingOptions(epochs: 1, learningRate: 0.02, batchSize: 16))
+
+        // Bad data is a failed job naming the tensor; fine-tuning without data is refused up front.
+        let bad = try SafeTensorsFile(tensors: [.init("input", input), .init("label", Tensor(shape: [3], int64s: [0, 1, 2]))]).serialized()
+        let (_, badBody) = ServiceHarness.multipart([("model", "net.onnx", [UInt8](try ONNXFile.write(graph))), ("data", "d.safetensors", [UInt8](bad))])
+        let failed = try await h.waitFinished(try h.json(try await h.send(.post, "/jobs", headers: headers, body: badBody))["id"] as! String)
+        #expect(failed.status == .failed && failed.error?.code == "invalid_data")
+        #expect(failed.error?.message.contains("'label'") == true)
+        let (_, noData) = ServiceHarness.multipart([("model", "net.onnx", [UInt8](try ONNXFile.write(graph))),
+                                                    ("config", nil, Array(#"{"finetuneEpochs": 2}"#.utf8))])
+        let refused = try await h.send(.post, "/jobs", headers: headers, body: noData)
+        #expect(refused.status == .unprocessableContent)
+        #expect(((try h.json(refused)["error"] as? [String: Any])?["message"] as? String)?.contains("'finetuneEpochs'") == true)
+    }
+
     @Test func severalModelsMakeOneMultiTaskJob() async throws {
         let h = try ServiceHarness()
         let (headers, body) = ServiceHarness.multipart([

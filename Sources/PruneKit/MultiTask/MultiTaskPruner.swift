@@ -17,6 +17,9 @@ public struct MultiTaskPruner: Sendable {
         public var models: [ModelReport]
         public var mfis: MFISReport
         public var seconds: [String: Double]
+        /// Per task, each producer weight's surviving original rows (`ChannelGroups.keptRows`):
+        /// the data stages compare pruned channels with the unpruned model's through it.
+        public var keptRows: [[String: [Int]]]
     }
 
     /// How a caller follows and stops a run: stage changes with a fraction of the stage done,
@@ -78,11 +81,13 @@ public struct MultiTaskPruner: Sendable {
         try checkpoint("surgery")
         var pruned: [Graph] = []
         var models: [ModelReport] = []
+        var keptRows: [[String: [Int]]] = []
         for (t, task) in aligned.tasks.enumerated() {
             var removal: [Int: [Int]] = [:]
             for (p, g) in prunable.enumerated() { removal[g.id] = solution.keep[t][p].indices.filter { !solution.keep[t][p][$0] } }
             let graph = try merged[t].removingChannels(removal, groups: task.groups)
             pruned.append(graph)
+            keptRows.append(task.groups.keptRows(removing: removal))
             let after = ModelStats(graph: graph, shapes: ShapeInference(graph: graph, inputShapes: inputShapes))
             models.append(ModelReport(
                 task: task.name, source: sources?[t] ?? task.name,
@@ -112,6 +117,6 @@ public struct MultiTaskPruner: Sendable {
                              union: (0..<g.size).filter { i in index.matrix.contains { $0[i] == 1 } }.count, shared: index.sharedSlots)
             },
             folds: folds)
-        return Result(graphs: pruned, bundle: bundle, models: models, mfis: report, seconds: clock.seconds)
+        return Result(graphs: pruned, bundle: bundle, models: models, mfis: report, seconds: clock.seconds, keptRows: keptRows)
     }
 }

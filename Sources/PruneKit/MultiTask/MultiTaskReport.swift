@@ -41,4 +41,6 @@ public struct MFISReport: Sendable, Codable, Equatable {
     public var groups: [GroupSharing]
     /// Dropped filters folded into a kept near-twin (inner sharing).
     public var folds: [Fold]
+    /// Why `multitask.safetensors` + `index.json` were not written, when they were not.
+    public var bundleOmitted: String? = nil
 }

@@ -53,11 +53,11 @@ public struct DTLZ: RealValuedProblem {
             }
             return Evaluation(objectives: f)
         case .dtlz2:
-            return Evaluation(objectives: sphere(Array(position), g: sphereG(distance)))
+            return Evaluation(objectives: sphere(position, g: sphereG(distance)))
         case .dtlz3:
-            return Evaluation(objectives: sphere(Array(position), g: multimodalG(distance)))
+            return Evaluation(objectives: sphere(position, g: multimodalG(distance)))
         case .dtlz4:
-            return Evaluation(objectives: sphere(position.map { pow($0, alpha) }, g: sphereG(distance)))
+            return Evaluation(objectives: sphere(position, g: sphereG(distance), exponent: alpha))
         case .dtlz7:
             let g = 1 + 9 / Double(k) * distance.reduce(0, +)
             var f = Array(position)
@@ -82,14 +82,23 @@ public struct DTLZ: RealValuedProblem {
         xm.reduce(0) { $0 + ($1 - 0.5) * ($1 - 0.5) }
     }
 
-    private func sphere(_ position: [Double], g: Double) -> [Double] {
+    /// The sphere of radius 1 + g, at angles xᵢ^exponent·π/2 (DTLZ4 biases them with α).
+    private func sphere(_ position: ArraySlice<Double>, g: Double, exponent: Double? = nil) -> [Double] {
         let m = objectiveCount
-        var f = [Double](repeating: 1 + g, count: m)
-        for i in 0..<m {
-            for j in 0..<(m - 1 - i) { f[i] *= cos(position[j] * .pi / 2) }
-            if i > 0 { f[i] *= sin(position[m - 1 - i] * .pi / 2) }
+        return withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * (m - 1)) { trig in
+            // Each angle's cosine and sine once (the products below use them O(M²) times).
+            for (j, x) in position.enumerated() {
+                let angle = (exponent.map { pow(x, $0) } ?? x) * .pi / 2
+                trig[2 * j] = cos(angle)
+                trig[2 * j + 1] = sin(angle)
+            }
+            var f = [Double](repeating: 1 + g, count: m)
+            for i in 0..<m {
+                for j in 0..<(m - 1 - i) { f[i] *= trig[2 * j] }
+                if i > 0 { f[i] *= trig[2 * (m - 1 - i) + 1] }
+            }
+            return f
         }
-        return f
     }
 
     /// Where each reference line meets the true front: the points Deb & Jain measure IGD

@@ -35,15 +35,22 @@ struct HyperplaneNormalization: Sendable {
                 worstOfPopulation[k] = max(worstOfPopulation[k], v)
             }
         }
+        // Candidates for the extreme points: the previous ones, then the first front, read in
+        // place: copying each point out cost an allocation per front member per generation.
         var worstOfFront = Array(repeating: -Double.infinity, count: m)
-        var candidates = extremes
+        var search = ExtremePointSearch(ideal: ideal)
+        for e in extremes { e.withUnsafeBufferPointer { search.consider($0) } }
         for i in firstFront {
-            let p = Array(flat[(i * m)..<(i * m + m)])
-            candidates.append(p)
+            let p = UnsafeBufferPointer(rebasing: flat[(i * m)..<(i * m + m)])
+            search.consider(p)
             for k in 0..<m { worstOfFront[k] = max(worstOfFront[k], p[k]) }
         }
+        let previous = extremes.count
+        let chosen = search.best.map { c in
+            c < previous ? extremes[c] : Array(flat[(firstFront[c - previous] * m)..<(firstFront[c - previous] * m + m)])
+        }
         for k in 0..<m { worst[k] = max(worst[k], worstOfPopulation[k]) }
-        extremes = Self.extremePoints(candidates, ideal: ideal)
+        extremes = chosen
 
         if let intercepts = Self.intercepts(extremes, ideal: ideal) {
             nadir = (0..<m).map { min(ideal[$0] + intercepts[$0], worst[$0]) }
@@ -70,35 +77,9 @@ struct HyperplaneNormalization: Sendable {
     /// hugging an axis the one nearest the ideal wins instead of the one with the least noise
     /// in the other objectives.
     static func extremePoints(_ candidates: [[Double]], ideal: [Double]) -> [[Double]] {
-        let m = ideal.count
-        var best = [Int](repeating: 0, count: m)
-        var bestValue = [Double](repeating: .infinity, count: m)
-        var t = [Double](repeating: 0, count: m)
-        for (c, point) in candidates.enumerated() {
-            // ASF for axis a = max(t_a, 10⁶ · max over the other objectives): the largest and
-            // second largest t give every axis's "other" maximum in one pass.
-            var top = -Double.infinity, second = -Double.infinity, topAxis = -1
-            for k in 0..<m {
-                var v = point[k] - ideal[k]
-                if v < 1e-3 { v = 0 }
-                t[k] = v
-                if v > top {
-                    second = top
-                    top = v
-                    topAxis = k
-                } else if v > second {
-                    second = v
-                }
-            }
-            for axis in 0..<m {
-                let asf = max(t[axis], (axis == topAxis ? second : top) * 1e6)
-                if asf < bestValue[axis] {
-                    bestValue[axis] = asf
-                    best[axis] = c
-                }
-            }
-        }
-        return best.map { candidates[$0] }
+        var search = ExtremePointSearch(ideal: ideal)
+        for point in candidates { point.withUnsafeBufferPointer { search.consider($0) } }
+        return search.best.map { candidates[$0] }
     }
 
     /// Intercepts of the hyperplane through the extreme points with the translated axes, or
@@ -149,4 +130,49 @@ func solveLinearSystem(_ a: [[Double]], _ b: [Double]) -> [Double]? {
         x[r] = s / m[r][r]
     }
     return x.allSatisfy(\.isFinite) ? x : nil
+}
+
+/// The running search behind `HyperplaneNormalization.extremePoints`: candidates go in one at
+/// a time, and for each axis the first one with the smallest ASF is kept.
+struct ExtremePointSearch {
+    let ideal: [Double]
+    /// Per axis, the index (in the order considered) of the best candidate so far.
+    private(set) var best: [Int]
+    private var bestValue: [Double]
+    private var translated: [Double]
+    private var considered = 0
+
+    init(ideal: [Double]) {
+        self.ideal = ideal
+        best = Array(repeating: 0, count: ideal.count)
+        bestValue = Array(repeating: .infinity, count: ideal.count)
+        translated = Array(repeating: 0, count: ideal.count)
+    }
+
+    mutating func consider(_ point: UnsafeBufferPointer<Double>) {
+        let m = ideal.count
+        // ASF for axis a = max(t_a, 10⁶ · max over the other objectives): the largest and
+        // second largest t give every axis's "other" maximum in one pass.
+        var top = -Double.infinity, second = -Double.infinity, topAxis = -1
+        for k in 0..<m {
+            var v = point[k] - ideal[k]
+            if v < 1e-3 { v = 0 }
+            translated[k] = v
+            if v > top {
+                second = top
+                top = v
+                topAxis = k
+            } else if v > second {
+                second = v
+            }
+        }
+        for axis in 0..<m {
+            let asf = max(translated[axis], (axis == topAxis ? second : top) * 1e6)
+            if asf < bestValue[axis] {
+                bestValue[axis] = asf
+                best[axis] = considered
+            }
+        }
+        considered += 1
+    }
 }

@@ -132,9 +132,8 @@ public struct NSGA3<Problem: MultiObjectiveProblem, Operators: Variation>: Senda
             let (offspring, offspringHashes) = makeChildren(of: population, hashes: hashes, count: n, using: &rng)
             let children = evaluate(offspring)
             evaluations += children.count
-            let survivors = survival.select(objectives: population.map(\.objectives) + children.map(\.objectives),
-                                            violations: population.map(\.constraintViolation) + children.map(\.constraintViolation),
-                                            count: n, using: &rng)
+            let (objectives, violations) = flatten(population, children)
+            let survivors = survival.select(objectives: objectives, violations: violations, count: n, using: &rng)
             population = survivors.map { $0 < population.count ? population[$0] : children[$0 - population.count] }
             if configuration.eliminateDuplicates {
                 let mergedHashes = hashes + offspringHashes
@@ -156,10 +155,9 @@ public struct NSGA3<Problem: MultiObjectiveProblem, Operators: Variation>: Senda
                       using rng: inout Xoshiro256StarStar) -> (children: [Variables], hashes: [Int]) {
         let dedupe = configuration.eliminateDuplicates
         // Hash → a candidate with that hash (members first, then children); equality decides.
-        var seen: [Int: Int] = [:]
+        var seen = FirstIndexByHash(capacity: dedupe ? population.count + n : 0)
         if dedupe {
-            seen.reserveCapacity(2 * n)
-            for (i, h) in hashes.enumerated() where seen[h] == nil { seen[h] = i }
+            for (i, h) in hashes.enumerated() { seen.insertIfAbsent(h, i) }
         }
         func variables(_ i: Int, _ children: [Variables]) -> Variables {
             i < population.count ? population[i].variables : children[i - population.count]
@@ -178,8 +176,8 @@ public struct NSGA3<Problem: MultiObjectiveProblem, Operators: Variation>: Senda
                 return
             }
             let h = c.hashValue
-            if let other = seen[h], variables(other, children) == c, pairs < patience { return }
-            if seen[h] == nil { seen[h] = population.count + children.count }
+            if let other = seen.first(h), variables(other, children) == c, pairs < patience { return }
+            seen.insertIfAbsent(h, population.count + children.count)
             children.append(c)
             childHashes.append(h)
         }
@@ -193,6 +191,25 @@ public struct NSGA3<Problem: MultiObjectiveProblem, Operators: Variation>: Senda
             if children.count < n { add(&c2) }
         }
         return (children, childHashes)
+    }
+
+    /// The objectives of `a` then `b`, row-major, and their violations: what survival reads.
+    @inlinable
+    func flatten(_ a: [Individual<Variables>], _ b: [Individual<Variables>]) -> (objectives: [Double], violations: [Double]) {
+        let count = a.count + b.count
+        var objectives: [Double] = []
+        var violations: [Double] = []
+        objectives.reserveCapacity(count * problem.objectiveCount)
+        violations.reserveCapacity(count)
+        for i in a.indices {
+            objectives.append(contentsOf: a[i].objectives)
+            violations.append(a[i].constraintViolation)
+        }
+        for i in b.indices {
+            objectives.append(contentsOf: b[i].objectives)
+            violations.append(b[i].constraintViolation)
+        }
+        return (objectives, violations)
     }
 
     @inlinable

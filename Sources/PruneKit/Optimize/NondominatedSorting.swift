@@ -91,43 +91,73 @@ public enum NondominatedSorting {
     /// by dominator counts. O(M·N log N + (M + F)·N²/64) for F fronts.
     private static func bitsetFronts(_ flat: UnsafeBufferPointer<Double>, _ n: Int, _ m: Int, stopAfter: Int) -> [[Int]] {
         let words = (n &+ 63) >> 6
-        var weak = [UInt64](repeating: ~0, count: n &* words)
-        var running = [UInt64](repeating: 0, count: words)
+        var weakStorage = [UInt64](repeating: ~0, count: n &* words)
+        var runningStorage = [UInt64](repeating: 0, count: words)
+        var countStorage = [Int](repeating: 0, count: n)
         var sorter = RadixSorter(count: n)
-        for k in 0..<m {
-            let order = sorter.sort { flat[$0 &* m &+ k] }
-            for w in 0..<words { running[w] = 0 }
-            var g = 0
-            while g < n {
-                let value = flat[order[g] &* m &+ k]
-                var e = g &+ 1
-                while e < n, flat[order[e] &* m &+ k] == value { e &+= 1 }
-                for t in g..<e { running[order[t] >> 6] |= 1 << UInt64(order[t] & 63) }
-                for t in g..<e {
-                    let base = order[t] &* words
-                    for w in 0..<words { weak[base &+ w] &= running[w] }
+        let f = flat.baseAddress!
+        return weakStorage.withUnsafeMutableBufferPointer { weakBuffer in
+            runningStorage.withUnsafeMutableBufferPointer { runningBuffer in
+                countStorage.withUnsafeMutableBufferPointer { countBuffer in
+                    let weak = weakBuffer.baseAddress!, running = runningBuffer.baseAddress!
+                    for k in 0..<m {
+                        let sorted = sorter.sort { f[$0 &* m &+ k] }
+                        let sortedKeys = sorter.sortedKeys
+                        sorted.withUnsafeBufferPointer { order in
+                            for w in 0..<words { running[w] = 0 }
+                            var g = 0
+                            while g < n {
+                                // The points equal to this one in objective k (a NaN equals none).
+                                var e = g &+ 1
+                                if !f[order[g] &* m &+ k].isNaN {
+                                    while e < n, sortedKeys[e] == sortedKeys[g] { e &+= 1 }
+                                }
+                                for t in g..<e { running[order[t] >> 6] |= 1 << UInt64(order[t] & 63) }
+                                for t in g..<e {
+                                    let row = weak + order[t] &* words
+                                    for w in 0..<words { row[w] &= running[w] }
+                                }
+                                g = e
+                            }
+                        }
+                    }
+                    removeSelfAndEquals(weak, n, words, dominatorCounts: countBuffer)
+                    return peelFronts(weak, n, words, countBuffer, stopAfter: stopAfter)
                 }
-                g = e
             }
         }
-        // i is no worse than j and j no worse than i only when they are equal: not a dominator.
-        var count = [Int](repeating: 0, count: n)
-        var strict = weak
+    }
+
+    /// Drops from each point's "no worse" set the point itself and its exact copies (each no
+    /// worse than the other), leaving its dominators, and counts them. Equality is symmetric,
+    /// so a pair is cleared from both rows when first met; a row is final once visited.
+    private static func removeSelfAndEquals(_ weak: UnsafeMutablePointer<UInt64>, _ n: Int, _ words: Int,
+                                            dominatorCounts count: UnsafeMutableBufferPointer<Int>) {
         for j in 0..<n {
-            let base = j &* words
-            for w in 0..<words {
-                var bits = weak[base &+ w]
+            let row = weak + j &* words
+            let jWord = j >> 6, jBit: UInt64 = 1 << UInt64(j & 63)
+            var c = 0
+            for w in 0..<words where row[w] != 0 {
+                var bits = row[w]
                 while bits != 0 {
                     let b = bits.trailingZeroBitCount
-                    let i = w &* 64 &+ b
-                    if weak[i &* words &+ (j >> 6)] & (1 << UInt64(j & 63)) != 0 {
-                        strict[base &+ w] &= ~(1 << UInt64(b))
+                    let other = weak + ((w &* 64 &+ b) &* words &+ jWord)
+                    if other.pointee & jBit != 0 {
+                        row[w] &= ~(1 << UInt64(b))
+                        other.pointee &= ~jBit
                     }
                     bits &= bits &- 1
                 }
-                count[j] &+= strict[base &+ w].nonzeroBitCount
+                c &+= row[w].nonzeroBitCount
             }
+            count[j] = c
         }
+    }
+
+    /// Fronts by dominator counts: the points with none, then those whose dominators are all
+    /// in earlier fronts, and so on.
+    private static func peelFronts(_ strict: UnsafeMutablePointer<UInt64>, _ n: Int, _ words: Int,
+                                   _ count: UnsafeMutableBufferPointer<Int>, stopAfter: Int) -> [[Int]] {
         var result: [[Int]] = []
         var current = (0..<n).filter { count[$0] == 0 }
         var remaining = (0..<n).filter { count[$0] > 0 }
@@ -141,9 +171,11 @@ public enum NondominatedSorting {
             for i in current { mask[i >> 6] |= 1 << UInt64(i & 63) }
             current.removeAll(keepingCapacity: true)
             remaining.removeAll { j in
-                let base = j &* words
-                for w in 0..<words { count[j] &-= (strict[base &+ w] & mask[w]).nonzeroBitCount }
-                if count[j] == 0 {
+                let row = strict + j &* words
+                var c = count[j]
+                for w in 0..<words { c &-= (row[w] & mask[w]).nonzeroBitCount }
+                count[j] = c
+                if c == 0 {
                     current.append(j)
                     return true
                 }
@@ -240,72 +272,5 @@ public enum NondominatedSorting {
             if a < b { better = true }
         }
         return better
-    }
-}
-
-/// Sorts 0..<count by a Double key: least-significant-digit radix sort on the keys' bits,
-/// a byte per pass, passes where every key has the same byte skipped. The bit-set sort orders
-/// the population once per objective per generation; a comparison sort was a fifth of the
-/// run time at eight objectives.
-struct RadixSorter {
-    private var keys: [UInt64]
-    private var scratchKeys: [UInt64]
-    private var order: [Int]
-    private var scratch: [Int]
-
-    init(count: Int) {
-        keys = Array(repeating: 0, count: count)
-        scratchKeys = keys
-        order = Array(0..<count)
-        scratch = order
-    }
-
-    /// 0..<count in ascending order of `key` (ties in any order; −0 and +0 end up adjacent).
-    mutating func sort(by key: (Int) -> Double) -> [Int] {
-        let n = keys.count
-        var counts = [Int](repeating: 0, count: 256)
-        keys.withUnsafeMutableBufferPointer { keys in
-            scratchKeys.withUnsafeMutableBufferPointer { scratchKeys in
-                order.withUnsafeMutableBufferPointer { order in
-                    scratch.withUnsafeMutableBufferPointer { scratch in
-                        counts.withUnsafeMutableBufferPointer { counts in
-                            var (keys, scratchKeys, order, scratch) = (keys, scratchKeys, order, scratch)
-                            for i in 0..<n {
-                                // Flip the sign bit of positives and every bit of negatives: the
-                                // unsigned order of the bit patterns is then the numeric order.
-                                let bits = key(i).bitPattern
-                                keys[i] = bits & (1 << 63) != 0 ? ~bits : bits | (1 << 63)
-                                order[i] = i
-                            }
-                            var swapped = false
-                            for shift in stride(from: UInt64(0), to: 64, by: 8) {
-                                for b in 0..<256 { counts[b] = 0 }
-                                for i in 0..<n { counts[Int(truncatingIfNeeded: keys[i] >> shift) & 255] &+= 1 }
-                                if counts.contains(n) { continue }
-                                var total = 0
-                                for b in 0..<256 {
-                                    let c = counts[b]
-                                    counts[b] = total
-                                    total &+= c
-                                }
-                                for i in 0..<n {
-                                    let b = Int(truncatingIfNeeded: keys[i] >> shift) & 255
-                                    scratch[counts[b]] = order[i]
-                                    scratchKeys[counts[b]] = keys[i]
-                                    counts[b] &+= 1
-                                }
-                                swap(&order, &scratch)
-                                swap(&keys, &scratchKeys)
-                                swapped.toggle()
-                            }
-                            // After an odd number of passes the result sits in the scratch
-                            // storage (the local names are swapped); copy it home.
-                            if swapped { _ = scratch.update(fromContentsOf: order) }
-                        }
-                    }
-                }
-            }
-        }
-        return order
     }
 }

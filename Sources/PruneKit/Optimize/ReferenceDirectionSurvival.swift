@@ -5,39 +5,39 @@
 struct ReferenceDirectionSurvival: Sendable {
     let dimension: Int
     let directionCount: Int
-    /// The reference directions scaled to unit length, row-major (component k of direction j
-    /// at j·M + k).
-    let unitDirections: [Double]
+    let association: ReferenceLineAssociation
     private(set) var normalization: HyperplaneNormalization
 
     @usableFromInline
     init(_ directions: ReferenceDirections) {
         dimension = directions.objectiveCount
         directionCount = directions.count
-        unitDirections = directions.directions.flatMap { w in
-            let norm = w.reduce(0) { $0 + $1 * $1 }.squareRoot()
-            return w.map { $0 / norm }
-        }
+        association = ReferenceLineAssociation(directions)
         normalization = HyperplaneNormalization(dimension: directions.objectiveCount)
     }
 
-    /// Indices of the `count` survivors among `objectives`.
+    /// Indices of the `count` survivors among the points whose objectives `objectives` holds
+    /// row-major, `dimension` per point.
     ///
     /// Constraint handling (Deb's constraint domination): feasible members survive first,
     /// selected as above among themselves; the rest of the places go to the infeasible ones
     /// with the smallest violation.
     @usableFromInline
-    mutating func select(objectives: [[Double]], violations: [Double], count n: Int,
+    mutating func select(objectives: [Double], violations: [Double], count n: Int,
                          using rng: inout Xoshiro256StarStar) -> [Int] {
-        precondition(objectives.count == violations.count && n <= objectives.count, "cannot select \(n) of \(objectives.count)")
-        let feasible = objectives.indices.filter { violations[$0] <= 0 }
-        let infeasible = objectives.indices.filter { violations[$0] > 0 }
+        let total = violations.count
+        precondition(objectives.count == total * dimension && n <= total, "cannot select \(n) of \(total)")
+        let feasible = violations.indices.filter { violations[$0] <= 0 }
+        if feasible.count == total {
+            return objectives.withUnsafeBufferPointer { selectFeasible($0, count: n, using: &rng) }
+        }
+        let infeasible = violations.indices.filter { violations[$0] > 0 }
             .sorted { (violations[$0], $0) < (violations[$1], $1) }
         var survivors: [Int] = []
         if !feasible.isEmpty {
             var flat: [Double] = []
             flat.reserveCapacity(feasible.count * dimension)
-            for i in feasible { flat.append(contentsOf: objectives[i]) }
+            for i in feasible { flat.append(contentsOf: objectives[(i * dimension)..<(i * dimension + dimension)]) }
             let chosen = flat.withUnsafeBufferPointer {
                 selectFeasible($0, count: min(n, feasible.count), using: &rng)
             }
@@ -65,7 +65,8 @@ struct ReferenceDirectionSurvival: Sendable {
             }
         }
 
-        let (niche, distance) = associate(points, selected + lastFront)
+        let (niche, distance) = association.associate(points, selected + lastFront, ideal: normalization.ideal,
+                                                      scale: normalization.scale)
         let base = selected.count  // the last front's associations follow the selected members'
         var nicheCount = [Int](repeating: 0, count: directionCount)
         for i in 0..<base { nicheCount[niche[i]] += 1 }
@@ -117,62 +118,5 @@ struct ReferenceDirectionSurvival: Sendable {
             active.removeAll { end[$0] == start[$0] }
         }
         return selected
-    }
-
-    /// For each member, the reference line nearest to its normalized objectives and the
-    /// perpendicular distance to it.
-    ///
-    /// With unit directions, d² = |p|² − (p·w)². p ≥ 0 (the ideal point is the minimum over
-    /// these very points) and w ≥ 0, so the nearest line is the one with the largest
-    /// projection: one dot product per line. Members go four at a time, so that each
-    /// direction component is loaded once for four dot products.
-    private func associate(_ points: UnsafeBufferPointer<Double>, _ members: [Int]) -> (niche: [Int], distance: [Double]) {
-        let m = dimension
-        let h = directionCount
-        let ideal = normalization.ideal
-        let scale = normalization.scale
-        var niche = [Int](repeating: 0, count: members.count)
-        var distance = [Double](repeating: 0, count: members.count)
-        // The normalized objectives of the four members in flight, member after member.
-        var block = [Double](repeating: 0, count: 4 * m)
-        unitDirections.withUnsafeBufferPointer { w in
-            block.withUnsafeMutableBufferPointer { p in
-                var r = 0
-                while r < members.count {
-                    let used = min(4, members.count - r)
-                    for lane in 0..<4 {
-                        // Spare lanes repeat the last member; their results are dropped.
-                        let i = members[r + min(lane, used - 1)]
-                        for k in 0..<m { p[lane &* m &+ k] = (points[i &* m &+ k] - ideal[k]) * scale[k] }
-                    }
-                    var best = (0, 0, 0, 0)
-                    var top = (-Double.infinity, -Double.infinity, -Double.infinity, -Double.infinity)
-                    for j in 0..<h {
-                        let base = j &* m
-                        var d = (0.0, 0.0, 0.0, 0.0)
-                        for k in 0..<m {
-                            let wk = w[base &+ k]
-                            d.0 += p[k] * wk
-                            d.1 += p[m &+ k] * wk
-                            d.2 += p[2 &* m &+ k] * wk
-                            d.3 += p[3 &* m &+ k] * wk
-                        }
-                        if d.0 > top.0 { top.0 = d.0; best.0 = j }
-                        if d.1 > top.1 { top.1 = d.1; best.1 = j }
-                        if d.2 > top.2 { top.2 = d.2; best.2 = j }
-                        if d.3 > top.3 { top.3 = d.3; best.3 = j }
-                    }
-                    for (lane, (j, projection)) in [(best.0, top.0), (best.1, top.1), (best.2, top.2), (best.3, top.3)]
-                        .prefix(used).enumerated() {
-                        var norm2 = 0.0
-                        for k in 0..<m { norm2 += p[lane &* m &+ k] * p[lane &* m &+ k] }
-                        niche[r + lane] = j
-                        distance[r + lane] = max(0, norm2 - projection * projection).squareRoot()
-                    }
-                    r += used
-                }
-            }
-        }
-        return (niche, distance)
     }
 }

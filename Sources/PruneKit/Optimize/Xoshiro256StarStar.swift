@@ -4,10 +4,13 @@
 /// `random(in:using:)`, whose algorithms may change between toolchains: the same seed must
 /// give the same run on every machine and every Swift version.
 public struct Xoshiro256StarStar: RandomNumberGenerator, Sendable, Equatable {
-    private var s0: UInt64
-    private var s1: UInt64
-    private var s2: UInt64
-    private var s3: UInt64
+    // Internal rather than private so that the draws below can be inlined into the optimizer's
+    // generation loop, which is specialized in the caller's module (a generic call per
+    // shuffle cost a few percent of a run).
+    @usableFromInline var s0: UInt64
+    @usableFromInline var s1: UInt64
+    @usableFromInline var s2: UInt64
+    @usableFromInline var s3: UInt64
 
     public init(seed: UInt64) {
         var sm = SplitMix64(state: seed)
@@ -19,10 +22,10 @@ public struct Xoshiro256StarStar: RandomNumberGenerator, Sendable, Equatable {
         if s0 | s1 | s2 | s3 == 0 { s0 = 1 }
     }
 
-    @inline(__always)
-    private static func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
+    @inlinable @inline(__always)
+    static func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     public mutating func next() -> UInt64 {
         let result = Self.rotl(s1 &* 5, 7) &* 9
         let t = s1 << 17
@@ -36,12 +39,13 @@ public struct Xoshiro256StarStar: RandomNumberGenerator, Sendable, Equatable {
     }
 
     /// Uniform in [0, 1), 53 random bits.
-    @inline(__always)
+    @inlinable @inline(__always)
     public mutating func nextDouble() -> Double {
         Double(next() >> 11) * 0x1.0p-53
     }
 
     /// Uniform in 0..<bound, without modulo bias (Lemire 2019).
+    @inlinable
     public mutating func nextInt(below bound: Int) -> Int {
         precondition(bound > 0, "bound must be positive")
         let b = UInt64(bound)
@@ -54,10 +58,11 @@ public struct Xoshiro256StarStar: RandomNumberGenerator, Sendable, Equatable {
     }
 
     /// True with probability `p`.
-    @inline(__always)
+    @inlinable @inline(__always)
     public mutating func chance(_ p: Double) -> Bool { nextDouble() < p }
 
     /// Fisher–Yates, drawing from this generator only.
+    @inlinable
     public mutating func shuffle<T>(_ a: inout [T]) {
         var i = a.count - 1
         while i > 0 {

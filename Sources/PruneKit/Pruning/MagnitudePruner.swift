@@ -17,6 +17,8 @@ public struct MagnitudePruner: Sendable {
         public var graph: Graph
         public var report: ModelReport
         public var seconds: [String: Double]
+        /// Per producer weight, the original rows that remain (see `ChannelGroups.keptRows`).
+        public var keptRows: [String: [Int]]
     }
 
     /// `checkpoint` runs between stages; a throw (cancellation) ends the run there.
@@ -42,6 +44,6 @@ public struct MagnitudePruner: Sendable {
                 return GroupReport(name: g.name, producers: g.producers, total: g.size, kept: g.size - removed.count,
                                    prunable: g.prunable, reason: g.reason, removed: removed)
             })
-        return Result(graph: pruned, report: report, seconds: clock.seconds)
+        return Result(graph: pruned, report: report, seconds: clock.seconds, keptRows: groups.keptRows(removing: removal))
     }
 }

@@ -10,8 +10,11 @@ public struct PruneReport: Sendable, Codable {
     public var models: [ModelReport]
     /// The search, the chosen solution and why, and storage before and after sharing.
     public var mfis: MFISReport
-    /// Wall time per stage (load, analyze, criteria, optimize, merge, surgery, banks, write).
+    /// Wall time per stage (load, analyze, criteria, optimize, merge, surgery, banks, write;
+    /// with data evaluate, recalibrate, finetune).
     public var seconds: [String: Double]
+    /// The recipe of the data stages, when a data file was given.
+    public var training: TrainingOptions?
 
     public init(method: String, target: MFISOptions.Target, models: [ModelReport], mfis: MFISReport, seconds: [String: Double]) {
         self.method = method
@@ -34,6 +37,8 @@ public struct ModelReport: Sendable, Codable {
     /// weights carry one (`features.0.weight` → `features.0`), so the module can be rebuilt.
     public var channels: [String: Int]
     public var groups: [GroupReport]
+    /// Accuracy and loss on the held-out split before and after each step, when data was given.
+    public var accuracy: AccuracyReport?
 }
 
 public struct GroupReport: Sendable, Codable, Equatable {

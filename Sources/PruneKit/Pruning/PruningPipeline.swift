@@ -14,15 +14,23 @@ public struct PruningPipeline: Sendable {
         public var mfis: MFISOptions
         public var format: OutputFormat
         public var inputShapes: [String: [Int]]
-        public init(mfis: MFISOptions = MFISOptions(), format: OutputFormat = .same, inputShapes: [String: [Int]] = [:]) {
+        /// A data file (`input`, `label` / `label.<task>`): with it, every model is scored before
+        /// and after pruning, recalibrated, and fine-tuned for `training.epochs`.
+        public var data: URL?
+        public var training: TrainingOptions
+        public init(mfis: MFISOptions = MFISOptions(), format: OutputFormat = .same, inputShapes: [String: [Int]] = [:],
+                    data: URL? = nil, training: TrainingOptions = TrainingOptions()) {
             self.mfis = mfis
             self.format = format
             self.inputShapes = inputShapes
+            self.data = data
+            self.training = training
         }
 
         /// A pre-specified rate with every other MFIS option at its default.
-        public init(rate: Double, format: OutputFormat = .same, inputShapes: [String: [Int]] = [:]) {
-            self.init(mfis: MFISOptions(target: .rate(rate)), format: format, inputShapes: inputShapes)
+        public init(rate: Double, format: OutputFormat = .same, inputShapes: [String: [Int]] = [:],
+                    data: URL? = nil, training: TrainingOptions = TrainingOptions()) {
+            self.init(mfis: MFISOptions(target: .rate(rate)), format: format, inputShapes: inputShapes, data: data, training: training)
         }
     }
 
@@ -32,8 +40,8 @@ public struct PruningPipeline: Sendable {
     }
 
     /// How a caller follows and stops a run (the job service): progress (stage, fraction of the
-    /// whole run), every optimizer generation, and a cancellation check between stages and
-    /// generations that ends the run with `CancellationError`.
+    /// whole run), every optimizer generation, and a cancellation check between stages,
+    /// generations and batches of the data stages that ends the run with `CancellationError`.
     public struct Hooks: Sendable {
         public var progress: @Sendable (_ stage: String, _ fraction: Double) -> Void
         public var generation: @Sendable (GenerationProgress) -> Void
@@ -54,14 +62,20 @@ public struct PruningPipeline: Sendable {
         self.hooks = hooks
     }
 
-    /// Where each stage starts and ends in the run's progress (the search is most of it).
+    /// Where each stage starts and ends in the run's progress: the search is most of a run
+    /// without data, fine-tuning most of one with data.
     static let span: [String: (start: Double, end: Double)] = [
         "load": (0, 0.05), "analyze": (0.05, 0.08), "criteria": (0.08, 0.2), "optimize": (0.2, 0.85),
         "merge": (0.85, 0.87), "surgery": (0.87, 0.9), "banks": (0.9, 0.92), "write": (0.92, 1),
     ]
+    static let spanWithData: [String: (start: Double, end: Double)] = [
+        "load": (0, 0.02), "analyze": (0.02, 0.03), "criteria": (0.03, 0.05), "optimize": (0.05, 0.2),
+        "merge": (0.2, 0.21), "surgery": (0.21, 0.22), "banks": (0.22, 0.23),
+        "evaluate": (0.23, 0.25), "recalibrate": (0.25, 0.3), "finetune": (0.3, 0.97), "write": (0.97, 1),
+    ]
 
     private func advance(_ stage: String, _ fraction: Double) {
-        let s = Self.span[stage] ?? (0, 1)
+        let s = (options.data == nil ? Self.span : Self.spanWithData)[stage] ?? (0, 1)
         hooks.progress(stage, s.start + (s.end - s.start) * min(1, max(0, fraction)))
     }
 
@@ -73,7 +87,9 @@ public struct PruningPipeline: Sendable {
     @discardableResult
     public func run(models: [URL], outputDirectory: URL) throws -> PruneReport {
         if let problem = options.mfis.problem() { throw Failure(message: "\(problem.field): \(problem.message)") }
+        if let problem = options.training.problem() { throw Failure(message: "\(problem.field): \(problem.message)") }
         guard !models.isEmpty else { throw Failure(message: "no model to prune") }
+        let recovery = try options.data.map { try AccuracyRecovery(data: TrainingData.read(contentsOf: $0), options: options.training) }
         let tasks = models.map { $0.deletingPathExtension().lastPathComponent }
         if let dup = Dictionary(grouping: tasks, by: { $0 }).first(where: { $0.value.count > 1 })?.key {
             throw Failure(message: "two models are named '\(dup)': the output file names would collide")
@@ -95,20 +111,44 @@ public struct PruningPipeline: Sendable {
                          isCancelled: hooks.isCancelled))
         clock.restart()
 
-        try checkpoint("write")
         var reports = result.models
+        var graphs = result.graphs
+        var seconds = result.seconds
+        if let recovery {
+            // Each task is recovered on its own, so shared filters drift apart and the bundle
+            // no longer describes the written models (multi-task fine-tuning is not built yet).
+            for (t, model) in loaded.enumerated() {
+                let recovered = try recovery.run(original: model.graph.constantsAsInitializers(), pruned: result.graphs[t],
+                                                 keptRows: result.keptRows[t], task: model.task) { stage, fraction in
+                    try checkpoint(stage, (Double(t) + fraction) / Double(loaded.count))
+                }
+                graphs[t] = recovered.graph
+                reports[t].accuracy = recovered.report
+                for (k, v) in recovered.seconds { seconds[k, default: 0] += v }
+            }
+        }
+
+        try checkpoint("write")
         for (t, model) in loaded.enumerated() {
             for format in formats[t] {
                 let out = outputDirectory.appendingPathComponent("\(model.task).\(format.rawValue)")
-                try ModelFile.write(result.graphs[t], format: format, metadata: model.metadata, to: out)
+                try ModelFile.write(graphs[t], format: format, metadata: model.metadata, to: out)
                 reports[t].outputs.append(out.lastPathComponent)
             }
         }
-        if loaded.count >= 2 { try result.bundle.write(to: outputDirectory) }
+        var mfis = result.mfis
+        if loaded.count >= 2 {
+            if recovery == nil {
+                try result.bundle.write(to: outputDirectory)
+            } else {
+                mfis.bundleOmitted = "each task was recalibrated and fine-tuned on its own, so shared filters differ between the written models; multitask.safetensors would not rebuild them"
+            }
+        }
         clock.lap("write")
-        var seconds = clock.seconds.merging(result.seconds, uniquingKeysWith: +)
+        for (k, v) in clock.seconds { seconds[k, default: 0] += v }
         seconds["total"] = seconds.values.reduce(0, +)
-        let report = PruneReport(method: "mfis", target: options.mfis.target, models: reports, mfis: result.mfis, seconds: seconds)
+        var report = PruneReport(method: "mfis", target: options.mfis.target, models: reports, mfis: mfis, seconds: seconds)
+        report.training = recovery?.options
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try encoder.encode(report).write(to: outputDirectory.appendingPathComponent("report.json"), options: .atomic)

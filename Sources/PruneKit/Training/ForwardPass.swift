@@ -36,6 +36,15 @@ public struct BatchStatistics: Sendable {
     public var variance: NDArray<Float>
     /// N·H·W.
     public var count: Int
+
+    public init(node: String, meanName: String, varianceName: String, mean: NDArray<Float>, variance: NDArray<Float>, count: Int) {
+        self.node = node
+        self.meanName = meanName
+        self.varianceName = varianceName
+        self.mean = mean
+        self.variance = variance
+        self.count = count
+    }
 }
 
 /// A node run by a forward pass whose output depends on a parameter: its input values and

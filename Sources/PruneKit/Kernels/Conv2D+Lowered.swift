@@ -1,0 +1,63 @@
+import Foundation
+
+/// Convolution as matrix products: per group, the group's filters (M/g × C/g·kH·kW, read in
+/// place) times the im2col matrix (C/g·kH·kW × pixels), whose panels the GEMM packs straight
+/// from the images (Im2ColMatrix.swift).
+///
+/// Images are lowered in blocks wide enough (`minimumColumns`) for the product to fill the
+/// micro-kernel's 32-column tiles: a 7×7 output alone would leave a third of them empty. When
+/// there are enough (block, group) items, each core takes whole items with a one-thread
+/// product, so no product waits for the other core at its barriers;
+/// otherwise the items run one after the other with the product on every core.
+extension ConvOperands {
+    /// Output pixels per product below which further images join the block.
+    static let minimumColumns = 256
+
+    func runLowered() {
+        let g = geometry
+        let imagesPerBlock = min(g.batch, max(1, (Self.minimumColumns + g.outPlane - 1) / g.outPlane))
+        let blocks = (g.batch + imagesPerBlock - 1) / imagesPerBlock
+        let items = blocks * g.group
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let itemsInParallel = items >= 2 * cores
+        parallelFor(items, threads: itemsInParallel ? cores : 1) { item in
+            let (block, group) = item.quotientAndRemainder(dividingBy: g.group)
+            let images = (block * imagesPerBlock)..<min(g.batch, (block + 1) * imagesPerBlock)
+            multiply(images: images, group: group, threads: itemsInParallel ? 1 : cores)
+        }
+    }
+
+    /// y[images, group's filters] = filters · im2col(x[images, group's channels]) + bias.
+    private func multiply(images: Range<Int>, group: Int, threads: Int) {
+        let g = geometry
+        let width = images.count * g.outPlane
+        let filters = weight + group * g.groupFilters * g.depth
+        let first = x + (images.lowerBound * g.channels + group * g.groupChannels) * g.inPlane
+        // A pointwise conv of one image multiplies the image itself; anything else, the im2col
+        // matrix of the block, packed panel by panel from the images.
+        let columns: GEMMRightOperand = g.isPointwise && images.count == 1
+            ? .matrix(first, ld: g.inPlane, transposed: false)
+            : .im2col(Im2ColMatrix(images: first, imageStride: g.channels * g.inPlane, channels: g.groupChannels,
+                                   h: g.h, w: g.w))
+        let filterBias = bias.map { $0 + group * g.groupFilters }
+        if images.count == 1 {
+            // The product, plus the bias, lands in y directly.
+            let out = y + (images.lowerBound * g.filters + group * g.groupFilters) * g.outPlane
+            gemm(transA: false, m: g.groupFilters, n: g.outPlane, k: g.depth, alpha: 1, a: filters, lda: g.depth,
+                 b: columns, beta: 0, c: out, ldc: g.outPlane, rowBias: filterBias, threads: threads)
+            return
+        }
+        // Several images: the product's rows hold every image's pixels; scatter them to NCHW.
+        let pool = ScratchPool.shared
+        let product = pool.take(g.groupFilters * width)
+        defer { pool.give(product) }
+        gemm(transA: false, m: g.groupFilters, n: width, k: g.depth, alpha: 1, a: filters, lda: g.depth,
+             b: columns, beta: 0, c: product.start, ldc: width, rowBias: filterBias, threads: threads)
+        for (t, n) in images.enumerated() {
+            for m in 0..<g.groupFilters {
+                (y + (n * g.filters + group * g.groupFilters + m) * g.outPlane)
+                    .update(from: product.start + m * width + t * g.outPlane, count: g.outPlane)
+            }
+        }
+    }
+}
