@@ -144,6 +144,15 @@ import Testing
         }
     }
 
+    @Test func aModelWithNothingPrunableComesBackWhole() throws {
+        var b = GraphBuilder(name: "pinned", seed: 2)
+        b.output(b.conv(b.input("input", shape: [1, 3, 8, 8]), out: 4, kernel: 3, name: "only"))
+        let g = b.graph
+        let r = try MultiTaskPruner(options: Self.options).prune([g, g], tasks: ["a", "b"])
+        #expect(r.graphs == [g, g] && r.bundle.index.groups.isEmpty)
+        #expect(r.mfis.chosen.reason.contains("nothing to choose"))
+    }
+
     @Test func aDroppedPositiveTwinFoldsInExactly() throws {
         // x → c (three 1×1 filters, no bias; filter 1 = 2 × filter 0) → relu → d → output.
         var b = GraphBuilder(name: "twins", seed: 5)

@@ -19,6 +19,8 @@ final class MFISArchive: Sendable {
 
     func offer(_ x: [Bool], _ e: Evaluation) {
         guard e.isFeasible else { return }
+        // Most candidates are dominated: look before packing the bits.
+        if members.withLock({ list in list.contains { Self.dominates($0.objectives, e.objectives) } }) { return }
         let candidate = Member(objectives: e.objectives, packed: Self.pack(x))
         members.withLock { list in
             for m in list {
@@ -50,7 +52,11 @@ final class MFISArchive: Sendable {
 
     static func pack(_ x: [Bool]) -> [UInt64] {
         var words = [UInt64](repeating: 0, count: (x.count + 63) / 64)
-        for (i, b) in x.enumerated() where b { words[i >> 6] |= 1 << UInt64(i & 63) }
+        x.withUnsafeBufferPointer { bits in
+            // A Bool is one byte, 0 or 1.
+            let bytes = UnsafeRawPointer(bits.baseAddress!).assumingMemoryBound(to: UInt8.self)
+            for i in 0..<x.count where bytes[i] != 0 { words[i >> 6] |= 1 << UInt64(i & 63) }
+        }
         return words
     }
 

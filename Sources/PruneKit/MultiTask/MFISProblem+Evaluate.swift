@@ -15,9 +15,14 @@ extension MFISProblem {
         let T = taskCount, P = groupCount
         var lostA = [Double](repeating: 0, count: T), lostB = lostA
         var kept = [Int](repeating: 0, count: T * P)
+        guard let start = bits.baseAddress else {
+            let none = [Int](repeating: 0, count: P)
+            return Tally(lostMagnitude: lostA, lostIrreplaceability: lostB, mergeCost: lostA,
+                         counts: KeptCounts(kept: kept, union: none, shared: none, sharedKept: kept))
+        }
         // A Bool is one byte holding 0 or 1: read as a number, a dropped bit weighs its score in
         // without a branch.
-        let flags = UnsafeRawPointer(bits.baseAddress!).assumingMemoryBound(to: UInt8.self)
+        let flags = UnsafeRawPointer(start).assumingMemoryBound(to: UInt8.self)
         scoreA.withUnsafeBufferPointer { a in
             scoreB.withUnsafeBufferPointer { b in
                 for t in 0..<T {
@@ -133,10 +138,15 @@ extension MFISProblem {
         for t in 0..<T {
             for p in 0..<P {
                 let base = keepOffset[t * P + p]
-                var count = 0
-                for bit in base..<(base + sizes[p]) where x[bit] { count += 1 }
-                let want = targetCounts?[p] ?? Self.roundedCount(count, size: sizes[p], roundTo: options.roundTo)
-                guard want != count else { continue }
+                let found = x.withUnsafeBufferPointer { bits in
+                    let flags = UnsafeRawPointer(bits.baseAddress!).assumingMemoryBound(to: UInt8.self)
+                    var n = 0
+                    for bit in base..<(base + sizes[p]) { n &+= Int(flags[bit]) }
+                    return n
+                }
+                let want = targetCounts?[p] ?? Self.roundedCount(found, size: sizes[p], roundTo: options.roundTo)
+                guard want != found else { continue }
+                var count = found
                 let order = repairOrder[t * P + p]
                 if count > want {
                     for c in order where count > want && x[base + Int(c)] { x[base + Int(c)] = false; count -= 1 }

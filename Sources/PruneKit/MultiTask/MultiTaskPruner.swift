@@ -100,10 +100,10 @@ public struct MultiTaskPruner: Sendable {
         }
         clock.lap("surgery")
 
-        try checkpoint("bundle")
+        try checkpoint("banks")
         let bundle = MultiTaskBundle.build(tasks: names, pruned: pruned, merged: merged, layout: layout, indexes: indexes,
                                            prunable: Set(prunable.map(\.id)))
-        clock.lap("bundle")
+        clock.lap("banks")
         let report = MFISReport(
             target: options.target.description, criteria: options.criteria.sorted().map(\.rawValue), sharing: options.sharing,
             seed: options.seed, generations: solution.generations, evaluations: solution.evaluations,

@@ -10,7 +10,7 @@ public struct PruneReport: Sendable, Codable {
     public var models: [ModelReport]
     /// The search, the chosen solution and why, and storage before and after sharing.
     public var mfis: MFISReport
-    /// Wall time per stage (load, analyze, criteria, optimize, merge, surgery, bundle, write;
+    /// Wall time per stage (load, analyze, criteria, optimize, merge, surgery, banks, write;
     /// with data evaluate, recalibrate, finetune).
     public var seconds: [String: Double]
     /// The recipe of the data stages, when a data file was given.

@@ -67,11 +67,11 @@ public struct PruningPipeline: Sendable {
     /// without data, fine-tuning most of one with data.
     static let span: [String: (start: Double, end: Double)] = [
         "load": (0, 0.05), "analyze": (0.05, 0.08), "criteria": (0.08, 0.2), "optimize": (0.2, 0.85),
-        "merge": (0.85, 0.87), "surgery": (0.87, 0.9), "bundle": (0.9, 0.92), "write": (0.92, 1),
+        "merge": (0.85, 0.87), "surgery": (0.87, 0.9), "banks": (0.9, 0.92), "write": (0.92, 1),
     ]
     static let spanWithData: [String: (start: Double, end: Double)] = [
         "load": (0, 0.02), "analyze": (0.02, 0.03), "criteria": (0.03, 0.05), "optimize": (0.05, 0.2),
-        "merge": (0.2, 0.21), "surgery": (0.21, 0.22), "bundle": (0.22, 0.23),
+        "merge": (0.2, 0.21), "surgery": (0.21, 0.22), "banks": (0.22, 0.23),
         "evaluate": (0.23, 0.25), "recalibrate": (0.25, 0.3), "finetune": (0.3, 0.97), "write": (0.97, 1),
     ]
 
@@ -83,11 +83,6 @@ public struct PruningPipeline: Sendable {
     private func checkpoint(_ stage: String, _ fraction: Double = 0) throws {
         if hooks.isCancelled() { throw CancellationError() }
         advance(stage, fraction)
-    }
-
-    /// Validates `rate` the way every entry point (CLI, HTTP config) needs it.
-    public static func checkRate(_ rate: Double) -> String? {
-        MFISOptions(target: .rate(rate)).problem()?.message
     }
 
     @discardableResult
