@@ -178,6 +178,7 @@ def main():
     parser.add_argument("--cases", default=DEFAULT_CASES, help=f"problem:M list (default {DEFAULT_CASES})")
     parser.add_argument("--skip-pymoo", action="store_true", help="run pruned-bench only")
     parser.add_argument("--markdown", help="also write the table as Markdown to this file")
+    parser.add_argument("--json", help="also write every case's results, per-seed IGDs included, as JSON to this file")
     args = parser.parse_args()
 
     pymoo_seeds = parse_seeds(args.pymoo_seeds or args.seeds)
@@ -210,6 +211,9 @@ def main():
     if args.markdown:
         with open(args.markdown, "w") as f:
             f.write("\n".join(markdown(rows, ours_seeds, pymoo_seeds, pymoo_version)) + "\n")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"pymoo_version": pymoo_version, "cases": rows}, f, indent=1)
 
 
 def print_row(row, header):

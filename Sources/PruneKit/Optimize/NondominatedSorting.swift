@@ -25,10 +25,11 @@ public enum NondominatedSorting {
 
     /// The fronts of `points` (indices into it), best first.
     ///
-    /// Efficient non-dominated sort, sequential search (ENS-SS, Zhang et al. 2015): in
+    /// Two or three objectives: efficient non-dominated sort (ENS, Zhang et al. 2015): in
     /// lexicographic order a point can only be dominated by points before it, so each point
-    /// goes to the first front none of whose members dominates it. O(M·N²) at worst like
-    /// Deb's fast sort, with no domination lists and far fewer comparisons on typical sets.
+    /// goes to the first front none of whose members dominates it, found by a binary search on
+    /// each front's staircase. Four or more: bit sets of "no worse in every objective", built
+    /// from one sort per objective (`bitsetFronts`).
     public static func fronts(_ points: [[Double]]) -> [[Int]] {
         guard let m = points.first?.count else { return [] }
         precondition(points.allSatisfy { $0.count == m }, "objective vectors differ in length")
@@ -185,30 +186,6 @@ public enum NondominatedSorting {
         return result
     }
 
-    /// ENS-SS proper: compare with the members of each front in turn.
-    private static func sequentialSearchFronts(_ flat: UnsafeBufferPointer<Double>, _ order: [Int], _ m: Int) -> [[Int]] {
-        var result: [[Int]] = []
-        for p in order {
-            var placed = false
-            for f in result.indices {
-                // The latest members are the likeliest dominators; scan the front backwards.
-                var dominated = false
-                var i = result[f].count - 1
-                while i >= 0 {
-                    if dominatesFlat(flat, result[f][i], p, m) { dominated = true; break }
-                    i -= 1
-                }
-                if !dominated {
-                    result[f].append(p)
-                    placed = true
-                    break
-                }
-            }
-            if !placed { result.append([p]) }
-        }
-        return result
-    }
-
     /// ENS for two or three objectives, where "is p dominated by a member of this front" is a
     /// binary search. All members precede p in lexicographic order, so their first objective
     /// is no larger; what is left is a question in the plane of the other two (the second alone,
@@ -258,19 +235,5 @@ public enum NondominatedSorting {
             stairs[front].member.replaceSubrange(position..<end, with: CollectionOfOne(p))
         }
         return result
-    }
-
-    /// Whether point q dominates p, for q lexicographically not after p (so q's first
-    /// objective is no larger than p's, and only whether it is smaller needs checking).
-    @inline(__always)
-    private static func dominatesFlat(_ flat: UnsafeBufferPointer<Double>, _ q: Int, _ p: Int, _ m: Int) -> Bool {
-        let qb = q &* m, pb = p &* m
-        var better = flat[qb] < flat[pb]
-        for k in 1..<m {
-            let a = flat[qb &+ k], b = flat[pb &+ k]
-            if a > b { return false }
-            if a < b { better = true }
-        }
-        return better
     }
 }
