@@ -45,6 +45,9 @@ struct PruneCommand: ParsableCommand {
     @Flag(name: .customLong("no-sharing"), help: "Prune each model on its own: no shared filters, no folding of near-twin filters.")
     var noSharing = false
 
+    @Flag(name: .customLong("no-bias-compensation"), help: "Drop removed channels' constant outputs instead of folding them into the next layers' biases.")
+    var noBiasCompensation = false
+
     @Option(help: "Seed of the optimizer (and, with --data, of the held-out split and the batch order): the same seed gives the same result.")
     var seed: UInt64 = 0
 
@@ -89,7 +92,8 @@ struct PruneCommand: ParsableCommand {
         do {
             let options = MFISOptions(target: try MFISOptions.target(rate: rate, budget: budget),
                                       criteria: try MFISOptions.parseCriteria(criteria), sharing: !noSharing,
-                                      seed: seed, generations: generations, population: population, roundTo: roundTo)
+                                      seed: seed, generations: generations, population: population, roundTo: roundTo,
+                                      biasCompensation: !noBiasCompensation)
             if let problem = options.problem() { throw ValidationError("--\(flag(problem.field)): \(problem.message)") }
             return options
         } catch let e as MFISOptions.SpellingError {

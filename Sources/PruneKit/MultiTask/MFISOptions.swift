@@ -49,9 +49,13 @@ public struct MFISOptions: Sendable, Equatable {
     public var population: Int?
     /// Kept channel counts are multiples of this (where the group has that many).
     public var roundTo: Int
+    /// Fold each removed channel's constant output (its bias through ReLU, BN, ...) into its
+    /// consumers' biases at surgery (`Graph.compensatingBiases`): data-free, on by default.
+    public var biasCompensation: Bool
 
     public init(target: Target = .rate(0.3), criteria: Set<Criterion> = Set(Criterion.allCases), sharing: Bool = true,
-                twinThreshold: Double = 0.95, seed: UInt64 = 0, generations: Int = 100, population: Int? = nil, roundTo: Int = 1) {
+                twinThreshold: Double = 0.95, seed: UInt64 = 0, generations: Int = 100, population: Int? = nil, roundTo: Int = 1,
+                biasCompensation: Bool = true) {
         self.target = target
         self.criteria = criteria
         self.sharing = sharing
@@ -60,6 +64,7 @@ public struct MFISOptions: Sendable, Equatable {
         self.generations = generations
         self.population = population
         self.roundTo = roundTo
+        self.biasCompensation = biasCompensation
     }
 
     /// The first thing wrong with these options, said so that a CLI flag or a config field can
