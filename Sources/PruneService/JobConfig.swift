@@ -35,7 +35,7 @@ public struct JobConfig: Sendable, Codable, Equatable {
     public var criteria: [String] = MFISOptions.Criterion.allCases.map(\.rawValue)
     public var sharing = true
     /// Fold removed channels' constant outputs into the next layers' biases (`MFISOptions.biasCompensation`).
-    public var biasCompensation = true
+    public var biasCompensation = false
     public var seed: UInt64 = 0
     public var generations = 100
     /// nil: from the number of objectives.
@@ -66,7 +66,7 @@ public struct JobConfig: Sendable, Codable, Equatable {
         rate = try c.decodeIfPresent(Rate.self, forKey: .rate) ?? (budget == nil ? .fraction(0.3) : nil)
         criteria = try c.decodeIfPresent([String].self, forKey: .criteria) ?? criteria
         sharing = try c.decodeIfPresent(Bool.self, forKey: .sharing) ?? true
-        biasCompensation = try c.decodeIfPresent(Bool.self, forKey: .biasCompensation) ?? true
+        biasCompensation = try c.decodeIfPresent(Bool.self, forKey: .biasCompensation) ?? false
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? 0
         generations = try c.decodeIfPresent(Int.self, forKey: .generations) ?? 100
         population = try c.decodeIfPresent(Int.self, forKey: .population)

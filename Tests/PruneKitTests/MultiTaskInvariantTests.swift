@@ -149,6 +149,7 @@ import Testing
     @Test func biasCompensationOnIsSurgeryAfterCompensatingTheSameRemoval() throws {
         var options = Self.options
         options.sharing = false
+        options.biasCompensation = true
         let (aligned, r) = try run(.resnet, tasks: 2, options: options)
         for (t, graph) in r.graphs.enumerated() {
             var removal: [Int: [Int]] = [:]

@@ -58,13 +58,16 @@ public struct MFISOptions: Sendable, Equatable {
     /// Kept channel counts are multiples of this (where the group has that many).
     public var roundTo: Int
     /// Fold each removed channel's constant output (its bias through ReLU, BN, ...) into its
-    /// consumers' biases at surgery (`Graph.compensatingBiases`): data-free, on by default.
+    /// consumers' biases at surgery (`Graph.compensatingBiases`): data-free. Off by default: on
+    /// the digits models (BN folded) it lowered accuracy in most settings, because a folded
+    /// bias is β − γμ/σ, not the channel's mean output β (scripts/mfis_quality/README.md).
     public var biasCompensation: Bool
+    /// Producer × consumer by default: measured better on BN-folded exports (the README).
     public var magnitudeScore: MagnitudeScore
 
     public init(target: Target = .rate(0.3), criteria: Set<Criterion> = Set(Criterion.allCases), sharing: Bool = true,
                 twinThreshold: Double = 0.95, seed: UInt64 = 0, generations: Int = 100, population: Int? = nil, roundTo: Int = 1,
-                biasCompensation: Bool = true, magnitudeScore: MagnitudeScore = .producer) {
+                biasCompensation: Bool = false, magnitudeScore: MagnitudeScore = .producerTimesConsumer) {
         self.target = target
         self.criteria = criteria
         self.sharing = sharing
