@@ -188,7 +188,10 @@ struct CompensationPass {
     /// per output, added to its bias (made when it has none).
     private mutating func consume(_ index: Int, x: [Int: Constant]) {
         let node = graph.nodes[index]
+        guard x.values.contains(where: { $0.value != 0 }) else { return }
         guard node.inputs.count > 1, let w = graph.initializers[node.inputs[1]], w.dtype.isFloatingPoint else { return skip(node) }
+        // In position order: the sums come out the same in every run.
+        let x = x.sorted { $0.key < $1.key }
         let weights = w.floats()
         var delta: [Float]
         if node.opType == "Conv" {
@@ -214,7 +217,7 @@ struct CompensationPass {
             }
         }
         guard addToBias(index, delta) else { return skip(node) }
-        for c in x.values where c.value != 0 { into[c.component, default: []].insert(node.label) }
+        for (_, c) in x where c.value != 0 { into[c.component, default: []].insert(node.label) }
     }
 
     private mutating func addToBias(_ index: Int, _ delta: [Float]) -> Bool {
