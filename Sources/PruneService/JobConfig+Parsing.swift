@@ -37,11 +37,11 @@ extension JobConfig {
                 else { throw Invalid(field: "rate", message: "'\(value)' is neither a number nor 'adaptive'") }
             case "budget": config.setBudget(value)
             case "criteria": config.criteria = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            case "sharing":
+            case "sharing", "biasCompensation":
                 guard let b = ["true": true, "1": true, "false": false, "0": false][value.lowercased()] else {
-                    throw Invalid(field: "sharing", message: "'\(value)' is not true or false")
+                    throw Invalid(field: name, message: "'\(value)' is not true or false")
                 }
-                config.sharing = b
+                if name == "sharing" { config.sharing = b } else { config.biasCompensation = b }
             case "seed", "generations", "population":
                 guard let v = Int(value), v >= 0 else { throw Invalid(field: name, message: "'\(value)' is not a whole number ≥ 0") }
                 try config.setInteger(name, Double(v))
@@ -103,6 +103,8 @@ extension JobConfig {
         case ("criteria", _): throw Invalid(field: "criteria", message: "must be a list of names (magnitude, irreplaceability, shareability)")
         case ("sharing", .bool(let b)): sharing = b
         case ("sharing", _): throw Invalid(field: "sharing", message: "must be true or false")
+        case ("biasCompensation", .bool(let b)): biasCompensation = b
+        case ("biasCompensation", _): throw Invalid(field: "biasCompensation", message: "must be true or false")
         case ("population", .null): population = nil
         case ("seed", .number(let v)), ("generations", .number(let v)), ("population", .number(let v)): try setInteger(key, v)
         case ("seed", _), ("generations", _), ("population", _): throw Invalid(field: key, message: "must be a whole number ≥ 0")

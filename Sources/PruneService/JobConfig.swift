@@ -34,6 +34,8 @@ public struct JobConfig: Sendable, Codable, Equatable {
     public var budget: String?
     public var criteria: [String] = MFISOptions.Criterion.allCases.map(\.rawValue)
     public var sharing = true
+    /// Fold removed channels' constant outputs into the next layers' biases (`MFISOptions.biasCompensation`).
+    public var biasCompensation = false
     public var seed: UInt64 = 0
     public var generations = 100
     /// nil: from the number of objectives.
@@ -50,11 +52,11 @@ public struct JobConfig: Sendable, Codable, Equatable {
     public init() {}
 
     public static let keys: Set<String> = [
-        "rate", "budget", "criteria", "sharing", "seed", "generations", "population", "format", "finetuneEpochs", "lr", "batchSize",
+        "rate", "budget", "criteria", "sharing", "biasCompensation", "seed", "generations", "population", "format", "finetuneEpochs", "lr", "batchSize",
     ]
 
     enum CodingKeys: String, CodingKey {
-        case rate, budget, criteria, sharing, seed, generations, population, format, finetuneEpochs, lr, batchSize
+        case rate, budget, criteria, sharing, biasCompensation, seed, generations, population, format, finetuneEpochs, lr, batchSize
     }
 
     /// Missing keys take their defaults, so a job.json written before a key existed still loads.
@@ -64,6 +66,7 @@ public struct JobConfig: Sendable, Codable, Equatable {
         rate = try c.decodeIfPresent(Rate.self, forKey: .rate) ?? (budget == nil ? .fraction(0.3) : nil)
         criteria = try c.decodeIfPresent([String].self, forKey: .criteria) ?? criteria
         sharing = try c.decodeIfPresent(Bool.self, forKey: .sharing) ?? true
+        biasCompensation = try c.decodeIfPresent(Bool.self, forKey: .biasCompensation) ?? false
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? 0
         generations = try c.decodeIfPresent(Int.self, forKey: .generations) ?? 100
         population = try c.decodeIfPresent(Int.self, forKey: .population)
@@ -95,7 +98,7 @@ public struct JobConfig: Sendable, Codable, Equatable {
             else if case let .fraction(r)? = rate { target = .rate(r) }
             else { target = .rate(0.3) }
             let options = MFISOptions(target: target, criteria: try MFISOptions.parseCriteria(criteria), sharing: sharing,
-                                      seed: seed, generations: generations, population: population)
+                                      seed: seed, generations: generations, population: population, biasCompensation: biasCompensation)
             if let problem = options.problem() { throw Invalid(field: problem.field, message: problem.message) }
             return options
         } catch let e as MFISOptions.SpellingError {

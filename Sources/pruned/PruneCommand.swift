@@ -45,6 +45,12 @@ struct PruneCommand: ParsableCommand {
     @Flag(name: .customLong("no-sharing"), help: "Prune each model on its own: no shared filters, no folding of near-twin filters.")
     var noSharing = false
 
+    @Flag(inversion: .prefixedNo, help: "Fold removed channels' constant outputs (bias through ReLU/BN) into the next layers' biases.")
+    var biasCompensation = false
+
+    @Option(help: ArgumentHelp("What magnitude measures: producer (L1 of the filter, times |BN γ|) or producer-consumer (times the L1 of the next layers' weights for the channel).", visibility: .hidden))
+    var magnitude: String = MFISOptions.MagnitudeScore.producerTimesConsumer.rawValue
+
     @Option(help: "Seed of the optimizer (and, with --data, of the held-out split and the batch order): the same seed gives the same result.")
     var seed: UInt64 = 0
 
@@ -85,11 +91,19 @@ struct PruneCommand: ParsableCommand {
         _ = try parsedInputShapes()
     }
 
+    func magnitudeScore() throws -> MFISOptions.MagnitudeScore {
+        guard let m = MFISOptions.MagnitudeScore(rawValue: magnitude) else {
+            throw ValidationError("--magnitude: '\(magnitude)' is not one of \(MFISOptions.MagnitudeScore.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return m
+    }
+
     func options() throws -> MFISOptions {
         do {
             let options = MFISOptions(target: try MFISOptions.target(rate: rate, budget: budget),
                                       criteria: try MFISOptions.parseCriteria(criteria), sharing: !noSharing,
-                                      seed: seed, generations: generations, population: population, roundTo: roundTo)
+                                      seed: seed, generations: generations, population: population, roundTo: roundTo,
+                                      biasCompensation: biasCompensation, magnitudeScore: try magnitudeScore())
             if let problem = options.problem() { throw ValidationError("--\(flag(problem.field)): \(problem.message)") }
             return options
         } catch let e as MFISOptions.SpellingError {

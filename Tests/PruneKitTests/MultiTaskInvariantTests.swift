@@ -129,9 +129,10 @@ import Testing
         }
     }
 
-    @Test func withSharingOffNothingIsMerged() throws {
+    @Test func withSharingAndBiasCompensationOffNothingIsMerged() throws {
         var options = Self.options
         options.sharing = false
+        options.biasCompensation = false
         let (aligned, r) = try run(.resnet, tasks: 3, options: options)
         #expect(r.bundle.index.groups.allSatisfy { $0.sharedSlots == 0 && $0.shared.isEmpty })
         #expect(!r.bundle.tensors.contains { $0.name.hasPrefix("shared/") })
@@ -141,6 +142,24 @@ import Testing
             var removal: [Int: [Int]] = [:]
             for g in r.models[t].groups where g.prunable { removal[aligned.groups.first { $0.name == g.name }!.id] = g.removed }
             #expect(graph == (try aligned.tasks[t].graph.removingChannels(removal, groups: aligned.tasks[t].groups)))
+            #expect(r.models[t].biasCompensation == nil)
+        }
+    }
+
+    @Test func biasCompensationOnIsSurgeryAfterCompensatingTheSameRemoval() throws {
+        var options = Self.options
+        options.sharing = false
+        options.biasCompensation = true
+        let (aligned, r) = try run(.resnet, tasks: 2, options: options)
+        for (t, graph) in r.graphs.enumerated() {
+            var removal: [Int: [Int]] = [:]
+            for g in r.models[t].groups where g.prunable { removal[aligned.groups.first { $0.name == g.name }!.id] = g.removed }
+            let task = aligned.tasks[t]
+            let c = task.graph.compensatingBiases(removing: removal, groups: task.groups, shapes: task.shapes)
+            #expect(!c.report.channels.isEmpty, "the example ResNet's BN shifts make removed channels constants")
+            #expect(r.models[t].biasCompensation == c.report)
+            #expect(graph == (try c.graph.removingChannels(removal, groups: c.groups)))
+            #expect(graph != (try task.graph.removingChannels(removal, groups: task.groups)))
         }
     }
 

@@ -80,3 +80,19 @@ extension MagnitudeCriterion {
         return scales
     }
 }
+
+extension MagnitudeCriterion {
+    /// The output side of each channel of group `g`: the L1 norm of its consumers' input slices
+    /// (next convs' input channel i, a linear's h·w columns of channel i). A channel whose
+    /// readers barely look at it carries little however large its own weights.
+    public static func consumerL1(ofGroup g: Int, groups: ChannelGroups, lookup: ChannelGroupLookup, graph: Graph) -> [Double] {
+        var scores = [Double](repeating: 0, count: groups.groups[g].size)
+        for s in lookup.sitesOfGroup[g] {
+            let site = groups.sites[s]
+            guard site.role == .consumer, let t = graph.initializers[site.tensor], t.dtype.isFloatingPoint else { continue }
+            let norms = sliceL1Norms(t, axis: site.axis)
+            for (p, c) in site.channels.enumerated() { scores[lookup.channelOf[c]] += Double(norms[p]) }
+        }
+        return scores
+    }
+}

@@ -41,8 +41,11 @@ public struct GroupEvidence: Sendable {
         let T = aligned.count
         let size = aligned.groups[g].size
         let magnitudes = aligned.tasks.indices.map { t in
-            MagnitudeCriterion.bnAware(ofGroup: g, groups: aligned.tasks[t].groups, lookup: aligned.tasks[t].lookup,
-                                       graph: aligned.tasks[t].graph, bnScales: bnScales[t])
+            let task = aligned.tasks[t]
+            let own = MagnitudeCriterion.bnAware(ofGroup: g, groups: task.groups, lookup: task.lookup, graph: task.graph, bnScales: bnScales[t])
+            guard options.magnitudeScore == .producerTimesConsumer else { return own }
+            let readers = MagnitudeCriterion.consumerL1(ofGroup: g, groups: task.groups, lookup: task.lookup, graph: task.graph)
+            return readers.contains { $0 > 0 } ? zip(own, readers).map(*) : own
         }
         let wantIrreplaceability = options.criteria.contains(.irreplaceability)
         let wantShareability = options.criteria.contains(.shareability)

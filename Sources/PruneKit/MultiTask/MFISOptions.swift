@@ -32,6 +32,14 @@ public struct MFISOptions: Sendable, Equatable {
         }
     }
 
+    /// What the magnitude criterion measures of a channel.
+    public enum MagnitudeScore: String, Sendable, Equatable, CaseIterable {
+        /// L1 of the producer rows, times |γ| of a following BN (ALGORITHM.md §2).
+        case producer
+        /// That times the L1 of the consumers' input slices for the channel (output side).
+        case producerTimesConsumer = "producer-consumer"
+    }
+
     public var target: Target
     /// Criteria in use: magnitude and irreplaceability are objectives (one each per task);
     /// shareability guides the seeds' rankings and share bits.
@@ -49,9 +57,17 @@ public struct MFISOptions: Sendable, Equatable {
     public var population: Int?
     /// Kept channel counts are multiples of this (where the group has that many).
     public var roundTo: Int
+    /// Fold each removed channel's constant output (its bias through ReLU, BN, ...) into its
+    /// consumers' biases at surgery (`Graph.compensatingBiases`): data-free. Off by default: on
+    /// the digits models (BN folded) it lowered accuracy in most settings, because a folded
+    /// bias is β − γμ/σ, not the channel's mean output β (scripts/mfis_quality/README.md).
+    public var biasCompensation: Bool
+    /// Producer × consumer by default: measured better on BN-folded exports (the README).
+    public var magnitudeScore: MagnitudeScore
 
     public init(target: Target = .rate(0.3), criteria: Set<Criterion> = Set(Criterion.allCases), sharing: Bool = true,
-                twinThreshold: Double = 0.95, seed: UInt64 = 0, generations: Int = 100, population: Int? = nil, roundTo: Int = 1) {
+                twinThreshold: Double = 0.95, seed: UInt64 = 0, generations: Int = 100, population: Int? = nil, roundTo: Int = 1,
+                biasCompensation: Bool = false, magnitudeScore: MagnitudeScore = .producerTimesConsumer) {
         self.target = target
         self.criteria = criteria
         self.sharing = sharing
@@ -60,6 +76,8 @@ public struct MFISOptions: Sendable, Equatable {
         self.generations = generations
         self.population = population
         self.roundTo = roundTo
+        self.biasCompensation = biasCompensation
+        self.magnitudeScore = magnitudeScore
     }
 
     /// The first thing wrong with these options, said so that a CLI flag or a config field can

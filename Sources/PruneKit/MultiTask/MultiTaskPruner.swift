@@ -82,10 +82,18 @@ public struct MultiTaskPruner: Sendable {
         var pruned: [Graph] = []
         var models: [ModelReport] = []
         var keptRows: [[String: [Int]]] = []
+        var compensated = Set<String>()
         for (t, task) in aligned.tasks.enumerated() {
             var removal: [Int: [Int]] = [:]
             for (p, g) in prunable.enumerated() { removal[g.id] = solution.keep[t][p].indices.filter { !solution.keep[t][p][$0] } }
-            let graph = try merged[t].removingChannels(removal, groups: task.groups)
+            var source = merged[t], groups = task.groups, compensation: BiasCompensation?
+            if options.biasCompensation {
+                let c = merged[t].compensatingBiases(removing: removal, groups: task.groups, shapes: task.shapes,
+                                                     except: foldedChannels(folds, task: task.name, groups: prunable))
+                (source, groups, compensation) = (c.graph, c.groups, c.report)
+                compensated.formUnion(c.report.tensors)
+            }
+            let graph = try source.removingChannels(removal, groups: groups)
             pruned.append(graph)
             keptRows.append(task.groups.keptRows(removing: removal))
             let after = ModelStats(graph: graph, shapes: ShapeInference(graph: graph, inputShapes: inputShapes))
@@ -96,12 +104,15 @@ public struct MultiTaskPruner: Sendable {
                     let removed = removal[g.id] ?? []
                     return GroupReport(name: g.name, producers: g.producers, total: task.groups.groups[g.id].size,
                                        kept: task.groups.groups[g.id].size - removed.count, prunable: g.prunable, reason: g.reason, removed: removed)
-                }))
+                }, biasCompensation: compensation))
         }
         clock.lap("surgery")
 
         try checkpoint("banks")
-        let bundle = MultiTaskBundle.build(tasks: names, pruned: pruned, merged: merged, layout: layout, indexes: indexes,
+        // A compensated bias differs between tasks (each removes its own channels): stored per task.
+        var bundleLayout = layout
+        bundleLayout.entries.removeAll { compensated.contains($0.tensor) }
+        let bundle = MultiTaskBundle.build(tasks: names, pruned: pruned, merged: merged, layout: bundleLayout, indexes: indexes,
                                            prunable: Set(prunable.map(\.id)))
         clock.lap("banks")
         let report = MFISReport(
@@ -118,5 +129,15 @@ public struct MultiTaskPruner: Sendable {
             },
             folds: folds)
         return Result(graphs: pruned, bundle: bundle, models: models, mfis: report, seconds: clock.seconds, keptRows: keptRows)
+    }
+
+    /// The channels inner sharing folded into a kept twin in `task`: their output lives on in
+    /// the twin's consumers, so compensating them too would count them twice.
+    private func foldedChannels(_ folds: [Fold], task: String, groups: [ChannelGroup]) -> [Int: Set<Int>] {
+        var out: [Int: Set<Int>] = [:]
+        for f in folds where f.task == task {
+            if let g = groups.first(where: { $0.name == f.group }) { out[g.id, default: []].insert(f.dropped) }
+        }
+        return out
     }
 }

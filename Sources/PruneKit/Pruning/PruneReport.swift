@@ -39,6 +39,8 @@ public struct ModelReport: Sendable, Codable {
     public var groups: [GroupReport]
     /// Accuracy and loss on the held-out split before and after each step, when data was given.
     public var accuracy: AccuracyReport?
+    /// What bias compensation at surgery did (absent when it was off).
+    public var biasCompensation: BiasCompensation?
 }
 
 public struct GroupReport: Sendable, Codable, Equatable {
