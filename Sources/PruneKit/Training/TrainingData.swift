@@ -2,7 +2,7 @@ import Foundation
 
 /// A data file for recalibration, fine-tuning and evaluation: safetensors with `input`
 /// (N×C×H×W, any float dtype) and `label` (N class indices, any integer dtype) or one
-/// `label.<task>` per task; no labels at all means distillation from the unpruned model.
+/// `label.<task>` per task; a task with neither distils from its unpruned model.
 ///
 /// The inputs stay in the file's bytes (mapped, not copied) and are decoded one batch at a
 /// time, so a data set larger than memory in F32 still trains.
