@@ -16,7 +16,7 @@ struct PruneCommand: ParsableCommand {
             DIR/report.json, and for several models DIR/multitask.safetensors + DIR/index.json.
 
             With --data (safetensors: 'input' N×C×H×W, 'label' N class indices or one 'label.<task>' \
-            per model; without labels the unpruned model is the teacher), 10% of the samples (seeded) \
+            per model; a model without labels distils from its unpruned self), 10% of the samples (seeded) \
             are held out; each model is scored on them before and after pruning, its BN running \
             statistics are re-estimated on the rest (for BN folded into convs at export: a per-channel \
             affine correction restoring each channel's mean and variance), it is fine-tuned for \

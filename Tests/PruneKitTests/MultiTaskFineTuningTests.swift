@@ -149,4 +149,38 @@ import Testing
             #expect(row(written[f.tasks[0]], f.tasks[0], f.channel) != row(untrained.graphs[f.tasks[0]], f.tasks[0], f.channel))
         }
     }
+
+    /// ALGORITHM.md §5: a task with no labels in the data distils from its unpruned model while
+    /// the others train on their labels, in the same job; each is scored against what it trains on.
+    @Test func aTaskWithoutLabelsDistilsBesideALabelledOne() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mt-partial-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let models = try Self.writeTasks(.vgg, in: dir).prefix(2)
+        let dataURL = dir.appendingPathComponent("data.safetensors")
+        try SafeTensorsFile(tensors: [.init("input", try Self.data(labels: [:]).input),
+                                      .init("label.task0", Tensor(shape: [Self.samples], int64s: Self.labels(0).map(Int64.init)))]).write(to: dataURL)
+        let out = dir.appendingPathComponent("out")
+        let options = PruningPipeline.Options(mfis: Self.mfis, data: dataURL, training: TrainingOptions(epochs: 1, learningRate: 0.05, batchSize: 16))
+        let report = try PruningPipeline(options: options).run(models: Array(models), outputDirectory: out)
+        let labelled = try #require(report.models[0].accuracy)
+        let unlabelled = try #require(report.models[1].accuracy)
+        #expect(labelled.loss == "cross-entropy" && labelled.labels == "label.task0")
+        #expect(unlabelled.loss == "distillation" && unlabelled.labels == AccuracyReport.teacherLabels)
+        // Scored against its own unpruned model's predictions, the unpruned model is always right.
+        #expect(unlabelled.beforePruning.accuracy == 1)
+        // The labels are (7i mod 10), which the random net does not predict.
+        #expect(labelled.beforePruning.accuracy < 1)
+        for accuracy in [labelled, unlabelled] {
+            #expect(accuracy.epochs.count == 1 && accuracy.epochs.allSatisfy { $0.loss.isFinite && $0.loss > 0 })
+            #expect(accuracy.afterFineTuning != nil)
+        }
+        // Both trained: the written weights are not the recalibrated, untrained ones.
+        let untrained = try MultiTaskPruner(options: Self.mfis).prune(Array(Self.tasks(.vgg).prefix(2)), tasks: TaskFixtures.names(2))
+        for t in 0..<2 {
+            let written = try ModelFile.load(out.appendingPathComponent("task\(t).onnx")).graph
+            let weight = Self.firstConvWeight(written)
+            #expect(written.initializers[weight] != untrained.graphs[t].initializers[weight], "task\(t) trained")
+        }
+    }
 }

@@ -56,9 +56,24 @@ import Testing
 
     @Test func labelsForOtherTasksOnlyAreAnError() throws {
         let data = try TrainingData(file: Self.file([("input", Self.images(2)), ("label.a", Self.labels([0, 1]))]))
-        #expect(throws: TrainingDataError.noLabelsForTask(task: "b", available: ["label.a"])) { try data.labelName(forTask: "b") }
+        #expect(throws: TrainingDataError.noLabelsForTask(task: "b", unmatched: ["label.a"])) { try data.labelName(forTask: "b") }
+        #expect(TrainingDataError.noLabelsForTask(task: "b", unmatched: ["label.a"]).description.contains("'label.b'"))
         let unlabelled = try TrainingData(file: Self.file([("input", Self.images(2))]))
         #expect(try unlabelled.labelName(forTask: "b") == nil)
+        #expect(try unlabelled.labelNames(forTasks: ["a", "b"]) == [nil, nil])
+    }
+
+    /// In a job, a task without labels distils; a label naming no task is an error only when
+    /// some task goes without (it is likely that task's, misspelt).
+    @Test func partialLabelsLeaveTheOtherTasksToDistil() throws {
+        let data = try TrainingData(file: Self.file([("input", Self.images(2)), ("label.a", Self.labels([0, 1]))]))
+        #expect(try data.labelNames(forTasks: ["a", "b"]) == ["label.a", nil])
+        #expect(try data.labelNames(forTasks: ["b", "a", "c"]) == [nil, "label.a", nil])
+        let extra = try TrainingData(file: Self.file([("input", Self.images(2)), ("label.a", Self.labels([0, 1])), ("label.c", Self.labels([1, 0]))]))
+        #expect(throws: TrainingDataError.noLabelsForTask(task: "b", unmatched: ["label.c"])) { try extra.labelNames(forTasks: ["a", "b"]) }
+        #expect(try extra.labelNames(forTasks: ["a"]) == ["label.a"], "every task labelled: an extra label is unused, as before")
+        let plain = try TrainingData(file: Self.file([("input", Self.images(2)), ("label", Self.labels([0, 1])), ("label.c", Self.labels([1, 0]))]))
+        #expect(try plain.labelNames(forTasks: ["a", "c"]) == ["label", "label.c"])
     }
 
     @Test func fileErrors() throws {

@@ -50,9 +50,11 @@ public struct AccuracyRecovery: Sendable {
     public func run(_ tasks: [Task], shared: SharedParameters? = nil, progress: (String, Double) throws -> Void = { _, _ in })
         throws -> (graphs: [Graph], reports: [AccuracyReport], seconds: [String: Double]) {
         var clock = StageClock()
+        // Per task: labels (cross-entropy), or none (distillation from its unpruned model).
+        let labelNames = try data.labelNames(forTasks: tasks.map(\.name))
         var prepared: [Prepared] = []
         for (t, task) in tasks.enumerated() {
-            prepared.append(try prepare(task, clock: &clock) { stage, f in try progress(stage, (Double(t) + f) / Double(tasks.count)) })
+            prepared.append(try prepare(task, labelName: labelNames[t], clock: &clock) { stage, f in try progress(stage, (Double(t) + f) / Double(tasks.count)) })
         }
         if options.epochs > 0 {
             var models = prepared.map(\.model)
@@ -81,10 +83,9 @@ public struct AccuracyRecovery: Sendable {
 
     /// Scores before and after pruning, recalibrates BN and corrects folded convs (shared rows
     /// excepted), scores again.
-    private func prepare(_ task: Task, clock: inout StageClock, progress: (String, Double) throws -> Void) throws -> Prepared {
+    private func prepare(_ task: Task, labelName: String?, clock: inout StageClock, progress: (String, Double) throws -> Void) throws -> Prepared {
         let reference = try ClassifierGraph(task.original, sampleShape: data.sampleShape)
         let model = try ClassifierGraph(task.pruned, sampleShape: data.sampleShape)
-        let labelName = try data.labelName(forTask: task.name)
         let labels = try labelName.map { data.labels[$0]! } ?? teacherPredictions(reference)
         let target: FineTuning.Target = labelName.map { .labels(labels, name: $0) } ?? .teacher(reference)
         let scoredAgainst = labelName ?? AccuracyReport.teacherLabels

@@ -2,7 +2,7 @@ import Foundation
 
 /// A data file for recalibration, fine-tuning and evaluation: safetensors with `input`
 /// (N×C×H×W, any float dtype) and `label` (N class indices, any integer dtype) or one
-/// `label.<task>` per task; no labels at all means distillation from the unpruned model.
+/// `label.<task>` per task; a task with neither distils from its unpruned model.
 ///
 /// The inputs stay in the file's bytes (mapped, not copied) and are decoded one batch at a
 /// time, so a data set larger than memory in F32 still trains.
@@ -70,14 +70,26 @@ public struct TrainingData: Sendable {
         try self.init(input: input, labels: labels)
     }
 
-    /// The labels a model of `task` trains on: `label.<task>`, else `label`; nil when the file
-    /// has no labels at all (distillation). Labels for other tasks only is an error.
+    /// The labels a model of `task` trains on when it is pruned alone: `labelNames(forTasks: [task])`.
     public func labelName(forTask task: String) throws(TrainingDataError) -> String? {
-        let own = "\(Self.labelName).\(task)"
-        if labels[own] != nil { return own }
-        if labels[Self.labelName] != nil { return Self.labelName }
-        if labels.isEmpty { return nil }
-        throw .noLabelsForTask(task: task, available: labels.keys.sorted())
+        try labelNames(forTasks: [task])[0]
+    }
+
+    /// The labels each task of a job trains on: `label.<task>`, else `label`; nil for a task
+    /// without either, which distils from its unpruned model (ALGORITHM.md §5). A `label.<x>`
+    /// naming no task of the job while some task has no labels is an error: it is most likely
+    /// that task's labels under a misspelt name, which would otherwise be dropped silently.
+    public func labelNames(forTasks tasks: [String]) throws(TrainingDataError) -> [String?] {
+        let names = tasks.map { task -> String? in
+            let own = "\(Self.labelName).\(task)"
+            if labels[own] != nil { return own }
+            return labels[Self.labelName] != nil ? Self.labelName : nil
+        }
+        let unmatched = labels.keys.filter { $0 != Self.labelName && !tasks.contains(String($0.dropFirst(Self.labelName.count + 1))) }.sorted()
+        if let t = names.firstIndex(where: { $0 == nil }), !unmatched.isEmpty {
+            throw .noLabelsForTask(task: tasks[t], unmatched: unmatched)
+        }
+        return names
     }
 
     /// The samples at `indices`, decoded to F32, as one batch (k×C×H×W).

@@ -19,8 +19,9 @@ public enum TrainingDataError: Error, Equatable, CustomStringConvertible {
     case labelOutOfRange(tensor: String, sample: Int, value: Int, classes: Int)
     /// `input` does not fit the graph input it is fed to.
     case inputMismatch(graphInput: String, declared: [Dim], sample: [Int])
-    /// The data names tasks, but not this model's (and has no plain `label`).
-    case noLabelsForTask(task: String, available: [String])
+    /// A model without labels (no `label.<task>`, no plain `label`) beside labels naming no
+    /// model of the job (`unmatched`): most likely its labels under a misspelt name.
+    case noLabelsForTask(task: String, unmatched: [String])
     /// Training from the model's own weights needs labels (there is no teacher).
     case missingLabels(task: String)
     /// Too few samples to hold some out and train on the rest.
@@ -51,8 +52,9 @@ public enum TrainingDataError: Error, Equatable, CustomStringConvertible {
             return "data tensor '\(tensor)' has label \(value) at sample \(sample), but the model has \(classes) classes"
         case let .inputMismatch(graphInput, declared, sample):
             return "data tensor 'input' has samples of shape \(sample), but graph input '\(graphInput)' is declared [\(declared.map(\.description).joined(separator: ", "))]"
-        case let .noLabelsForTask(task, available):
-            return "data file has labels for \(available.map { "'\($0)'" }.joined(separator: ", ")) but none for model '\(task)' (add 'label.\(task)' or a plain 'label')"
+        case let .noLabelsForTask(task, unmatched):
+            return "data file has no labels for model '\(task)' but has \(unmatched.map { "'\($0)'" }.joined(separator: ", ")), "
+                + "naming no model of the job: rename to 'label.\(task)' (or add a plain 'label'), or drop them for '\(task)' to distil from its unpruned model"
         case let .missingLabels(task):
             return "data file has no 'label' (or 'label.\(task)'): training needs labels"
         case let .tooFewSamples(count, needed):
