@@ -3,14 +3,17 @@
 /// Softmax / LogSoftmax, the values it normalizes (cross-entropy and distillation want logits).
 ///
 /// Exported models usually declare batch 1; here the batch dimension of the input and outputs
-/// is symbolic so that any batch size runs. `graph` is what recalibration, correction and
-/// fine-tuning change; `exportable` puts the declared shapes back for writing.
+/// is symbolic, and constant Reshape targets that carry the batch are made batch-free
+/// (`BatchFreeReshapes`), so that any batch size runs. `graph` is what recalibration,
+/// correction and fine-tuning change; `exportable` puts the declared shapes and the model's
+/// own Reshape targets back for writing.
 public struct ClassifierGraph: Sendable {
     public var graph: Graph
     public let inputName: String
     public let logitsName: String
     private let declaredInputs: [ValueInfo]
     private let declaredOutputs: [ValueInfo]
+    private let reshapes: BatchFreeReshapes
 
     /// Throws when the graph has no single data input, or `sampleShape` (C×H×W) does not fit it.
     public init(_ graph: Graph, sampleShape: [Int]) throws(TrainingDataError) {
@@ -31,6 +34,7 @@ public struct ClassifierGraph: Sendable {
         }
         for i in flexible.outputs.indices { flexible.outputs[i].shape = flexible.outputs[i].shape.map { Self.batchSymbolic($0) } }
         flexible.valueInfo = []  // recorded intermediate shapes carry the old batch too
+        reshapes = BatchFreeReshapes(&flexible, input: input.name, sampleShape: sampleShape)
         self.graph = flexible
         inputName = input.name
         let producer = graph.nodes.first { $0.outputs.first == output.name }
@@ -47,6 +51,7 @@ public struct ClassifierGraph: Sendable {
         var g = graph
         g.inputs = declaredInputs
         g.outputs = declaredOutputs
+        reshapes.restore(&g)
         return g
     }
 

@@ -1,0 +1,44 @@
+/// Exports traced at batch 1 often flatten with a constant `Reshape` target such as `[1, 256]`,
+/// which fails as soon as a mini-batch of 64 runs through it. A target whose leading 1 is the
+/// batch (the reshaped value's first dimension follows the input's batch) is made batch-free by
+/// turning that 1 into 0, which ONNX Reshape reads as "copy this dimension from the input".
+///
+/// The rewritten targets are new initializers, so a target another node reads is untouched, and
+/// `restore` puts the model's own targets back before it is written.
+struct BatchFreeReshapes: Sendable {
+    /// Per rewritten node (by its first output): the target it read, and the one it reads now.
+    private(set) var rewritten: [String: (original: String, batchFree: String)] = [:]
+
+    /// Rewrites `graph`'s batch-carrying constant Reshape targets; `inputShapes` are its data
+    /// inputs at batch 1 and batch 2, to tell which dimensions follow the batch.
+    init(_ graph: inout Graph, input: String, sampleShape: [Int]) {
+        let one = ShapeInference(graph: graph, inputShapes: [input: [1] + sampleShape])
+        let two = ShapeInference(graph: graph, inputShapes: [input: [2] + sampleShape])
+        for i in graph.nodes.indices where graph.nodes[i].opType == "Reshape" && graph.nodes[i].domain.isEmpty {
+            let node = graph.nodes[i]
+            guard node.inputs.count >= 2, let output = node.outputs.first, !output.isEmpty,
+                  let target = graph.initializers[node.inputs[1]], target.shape.count == 1,
+                  !target.dtype.isFloatingPoint, node.attributes.first(where: { $0.name == "allowzero" })?.value != .int(1)
+            else { continue }
+            var dims = target.int64s()
+            // The reshaped value carries the batch in its first dimension: 1 at batch 1, 2 at batch 2.
+            guard dims.first == 1, one.shape(node.inputs[0])?.first == 1, two.shape(node.inputs[0])?.first == 2 else { continue }
+            dims[0] = 0
+            let name = "\(node.inputs[1]).batch_free.\(i)"
+            graph.setInitializer(name, Tensor(shape: target.shape, int64s: dims))
+            graph.nodes[i].inputs[1] = name
+            rewritten[output] = (node.inputs[1], name)
+        }
+    }
+
+    /// The model's own Reshape targets back in place of the batch-free ones.
+    func restore(_ graph: inout Graph) {
+        guard !rewritten.isEmpty else { return }
+        for i in graph.nodes.indices {
+            guard let output = graph.nodes[i].outputs.first, let r = rewritten[output],
+                  graph.nodes[i].inputs.count >= 2, graph.nodes[i].inputs[1] == r.batchFree else { continue }
+            graph.nodes[i].inputs[1] = r.original
+        }
+        for r in rewritten.values { graph.removeInitializer(r.batchFree) }
+    }
+}
