@@ -12,7 +12,8 @@ import Testing
             name: "flat",
             nodes: [
                 Node(name: "conv", opType: "Conv", inputs: ["x", "w"], outputs: ["c"]),
-                Node(name: "flatten", opType: "Reshape", inputs: ["c", "target"], outputs: ["f"]),
+                // allowzero = 1, as the dynamo exporter writes it: a 0 in the target would be literal.
+                Node(name: "flatten", opType: "Reshape", inputs: ["c", "target"], outputs: ["f"], attributes: [Attribute("allowzero", .int(1))]),
                 Node(name: "fc", opType: "Gemm", inputs: ["f", "fc.w"], outputs: ["logits"], attributes: [Attribute("transB", .int(1))]),
                 // A second reader of the same target whose leading 1 is not a batch: left alone.
                 Node(name: "other", opType: "Reshape", inputs: ["fc.w", "target2"], outputs: ["r"]),

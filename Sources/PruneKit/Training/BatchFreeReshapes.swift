@@ -1,7 +1,8 @@
 /// Exports traced at batch 1 often flatten with a constant `Reshape` target such as `[1, 256]`,
 /// which fails as soon as a mini-batch of 64 runs through it. A target whose leading 1 is the
 /// batch (the reshaped value's first dimension follows the input's batch) is made batch-free by
-/// turning that 1 into 0, which ONNX Reshape reads as "copy this dimension from the input".
+/// turning that 1 into -1 ("whatever the other dimensions leave"), or into 0 ("copy it from the
+/// input") when another dimension is already -1 and `allowzero` does not make 0 literal.
 ///
 /// The rewritten targets are new initializers, so a target another node reads is untouched, and
 /// `restore` puts the model's own targets back before it is written.
@@ -17,13 +18,13 @@ struct BatchFreeReshapes: Sendable {
         for i in graph.nodes.indices where graph.nodes[i].opType == "Reshape" && graph.nodes[i].domain.isEmpty {
             let node = graph.nodes[i]
             guard node.inputs.count >= 2, let output = node.outputs.first, !output.isEmpty,
-                  let target = graph.initializers[node.inputs[1]], target.shape.count == 1,
-                  !target.dtype.isFloatingPoint, node.attributes.first(where: { $0.name == "allowzero" })?.value != .int(1)
+                  let target = graph.initializers[node.inputs[1]], target.shape.count == 1, !target.dtype.isFloatingPoint
             else { continue }
             var dims = target.int64s()
             // The reshaped value carries the batch in its first dimension: 1 at batch 1, 2 at batch 2.
             guard dims.first == 1, one.shape(node.inputs[0])?.first == 1, two.shape(node.inputs[0])?.first == 2 else { continue }
-            dims[0] = 0
+            let literalZero = node.attributes.first(where: { $0.name == "allowzero" })?.value == .int(1)
+            if !dims.contains(-1) { dims[0] = -1 } else if !literalZero { dims[0] = 0 } else { continue }
             let name = "\(node.inputs[1]).batch_free.\(i)"
             graph.setInitializer(name, Tensor(shape: target.shape, int64s: dims))
             graph.nodes[i].inputs[1] = name
