@@ -10,7 +10,7 @@ extension ConvOperands {
     func runDepthwise() {
         let g = geometry
         let planes = g.batch * g.filters
-        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let cores = KernelThreads.count
         let items = min(planes, cores * 8)
         let paddedWidth = g.w.input + g.w.padBegin + g.w.padEnd
         let paddedHeight = g.h.input + g.h.padBegin + g.h.padEnd

@@ -18,7 +18,7 @@ extension ConvOperands {
         let imagesPerBlock = min(g.batch, max(1, (Self.minimumColumns + g.outPlane - 1) / g.outPlane))
         let blocks = (g.batch + imagesPerBlock - 1) / imagesPerBlock
         let items = blocks * g.group
-        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let cores = KernelThreads.count
         let itemsInParallel = items >= 2 * cores
         parallelFor(items, threads: itemsInParallel ? cores : 1) { item in
             let (block, group) = item.quotientAndRemainder(dividingBy: g.group)

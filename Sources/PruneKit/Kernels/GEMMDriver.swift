@@ -195,12 +195,32 @@ private struct GEMMPass: @unchecked Sendable {
     }
 }
 
-/// Runs `body(0..<count)` on up to `threads` threads; serially when one is enough.
+/// Runs `body(0..<count)` on up to `threads` threads; serially when one is enough. Each
+/// thread takes the next item when done with one, so a thread slowed by another process
+/// leaves its share to the others.
 func parallelFor(_ count: Int, threads: Int, _ body: @Sendable (Int) -> Void) {
     if threads <= 1 || count <= 1 {
         for i in 0..<count { body(i) }
-    } else {
-        DispatchQueue.concurrentPerform(iterations: count, execute: body)
+        return
+    }
+    let next = ItemCounter()
+    DispatchQueue.concurrentPerform(iterations: min(threads, count)) { _ in
+        while let i = next.take(below: count) { body(i) }
+    }
+}
+
+/// The next unclaimed item of a `parallelFor` (items take microseconds at least; a lock is
+/// cheap beside them).
+private final class ItemCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+
+    func take(below count: Int) -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard value < count else { return nil }
+        value += 1
+        return value - 1
     }
 }
 
