@@ -13,9 +13,9 @@ import Foundation
 /// group's panels stream from L2, and C is written along its rows. An item's rows are bounded
 /// so that their A block (rows × depth) stays in L2 too (`rowBlockBytes`).
 ///
-/// Items split the columns first (each item then packs only its own B panels: nothing is
-/// packed twice), and the rows when the A block would not fit or there would be too few items
-/// to share between the threads (then B panels are packed once per row group).
+/// Items split the columns (each column group reads A again) and the rows (each row group packs
+/// B again) in the proportion that costs least, and the rows further when an item's A block
+/// would not fit in L2. One thread takes the whole width: nothing is read or packed twice.
 struct GEMMBlocking: Sendable {
     /// Largest number of k steps packed at once (k is split into equal blocks up to this).
     var depth = 384
@@ -46,10 +46,13 @@ extension GEMMOperands {
         let rowPanels = (m + GEMMTile.rows - 1) / GEMMTile.rows
         let columnPanels = (n + GEMMTile.columns - 1) / GEMMTile.columns
 
+        // Each column group reads all of A again, each row group packs all of B again: with
+        // R × C = W items, C·|A| + R·2|B| is least at C = √(W·2|B| / |A|).
         let panelsInL2 = max(1, blocking.rowBlockBytes / (GEMMTile.rows * depthStep * MemoryLayout<Float>.size))
         let wanted = threads == 1 ? 1 : threads * blocking.itemsPerThread
         let rowGroupsForL2 = (rowPanels + panelsInL2 - 1) / panelsInL2
-        let columnGroups = min(columnPanels, max(1, (wanted + rowGroupsForL2 - 1) / rowGroupsForL2))
+        let balanced = (Double(wanted) * 2 * Double(n) / Double(m)).squareRoot().rounded()
+        let columnGroups = min(columnPanels, wanted, max(1, Int(balanced)))
         let rowGroups = min(rowPanels, max(rowGroupsForL2, (wanted + columnGroups - 1) / columnGroups))
 
         parallelFor(rowGroups * columnGroups, threads: threads) { item in
