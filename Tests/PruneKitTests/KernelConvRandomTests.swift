@@ -67,6 +67,9 @@ import Testing
         Config(input: [5, 8, 16, 16], weight: [5, 8, 1, 1], strides: [1, 1], pads: [0, 0, 0, 0], dilations: [1, 1], group: 1, bias: false),
         // 7×7 outputs: 37 images per block, the product scattered back per image.
         Config(input: [40, 3, 7, 7], weight: [4, 3, 3, 3], strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], group: 1, bias: true),
+        // Padded, 21 wide: the zero-bordered copy, rows and taps of 21 floats (a vector and an
+        // overlapping one); 2 images of 9×21 in one block.
+        Config(input: [2, 3, 9, 21], weight: [5, 3, 3, 3], strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], group: 1, bias: true),
         // Grouped with blocks × groups ≥ 2 per core: items in parallel.
         Config(input: [3, 8, 9, 9], weight: [12, 2, 3, 3], strides: [2, 2], pads: [1, 0, 1, 2], dilations: [1, 1], group: 4, bias: true),
         // Depthwise, 20 wide at stride 1: one 16-wide vector and 4 scalar outputs per row.

@@ -67,7 +67,7 @@ struct Im2ColMatrix: @unchecked Sendable {
                         let src = image + (c * h.input + ih) * w.input + valid.lowerBound * w.stride + kj * w.dilation - w.padBegin
                         let out = dst + (valid.lowerBound - first)
                         if w.stride == 1 {
-                            out.update(from: src, count: valid.count)  // memmove: vector copies, which the loop did not get
+                            copyFloats(from: src, to: out, count: valid.count)
                         } else {
                             for i in 0..<valid.count { out[i] = src[i &* w.stride] }
                         }
