@@ -4,15 +4,21 @@ PyTorch CPU on the same shapes, side by side in one run, and against this machin
 
     swift build -c release --product pruned-bench
     python3 Benchmarks/bench_kernels.py [--bench .build/release/pruned-bench] [--repeats 5]
-                                        [--seconds 0.3] [--json results.json]
+                                        [--seconds 0.3] [--threads 2,1] [--json results.json]
 
 Each engine runs in its own child process, one after the other, and the order rotates from
-one repeat to the next: ours (`pruned-bench gemm|conv --json`), numpy (OPENBLAS_NUM_THREADS=2),
-PyTorch (torch.set_num_threads(2)). A child times each shape for --seconds after one warm-up
-call and reports the median call. The tables show, per shape, the median over the repeats of
-those medians. Separate processes keep one library's idle threads (OpenMP spins for a while
-after each parallel region) from stealing the cores while the next one is timed; interleaved
-repeats and medians are for the machine being shared.
+one repeat to the next: ours (`pruned-bench gemm|conv --json`, PRUNED_THREADS=t), numpy
+(OPENBLAS_NUM_THREADS=t), PyTorch (torch.set_num_threads(t)). A child times each shape for
+--seconds after one warm-up call and reports the median call. The tables show, per shape,
+the median over the repeats of those medians. Separate processes keep one library's idle
+threads (OpenMP spins for a while after each parallel region) from stealing the cores while
+the next one is timed; interleaved repeats and medians are for the machine being shared.
+
+Thread counts: 2 (both cores) is the comparison asked for. 1 is the control: when other
+processes take a core now and then, a library whose threads wait for each other by spinning
+and yielding can lose far more than the stolen time (OpenBLAS took 24 ms instead of 0.1 ms for
+128×784×64 on 2 threads beside a load of 4), and the one-thread table shows the kernels
+themselves.
 
 GEMM shapes: squares 512, 1024, 2048 and the im2col products of ResNet-18's convolutions at
 batch 1, 224×224 input: C (M×N) = W (M × C·kH·kW) · columns (C·kH·kW × oH·oW), M the output
@@ -56,6 +62,10 @@ def time_calls(fn, seconds):
     return statistics.median(times), len(times)
 
 
+def worker_threads():
+    return int(os.environ.get("BENCH_THREADS", "2"))
+
+
 def worker_gemm(engine, shapes, seconds):
     # Like ours, every engine writes into a C allocated once.
     if engine == "numpy":
@@ -64,7 +74,7 @@ def worker_gemm(engine, shapes, seconds):
         make = lambda r, c, seed: np.random.default_rng(seed).uniform(-1, 1, (r, c)).astype(np.float32)
     else:
         import torch
-        torch.set_num_threads(2)
+        torch.set_num_threads(worker_threads())
         mm = lambda a, b, c: torch.mm(a, b, out=c)
         make = lambda r, c, seed: torch.empty(r, c).uniform_(-1, 1, generator=torch.Generator().manual_seed(seed))
     out = []
@@ -77,7 +87,7 @@ def worker_gemm(engine, shapes, seconds):
 
 def worker_conv(engine, shapes, seconds, conv_pass):
     import torch
-    torch.set_num_threads(2)
+    torch.set_num_threads(worker_threads())
     out = []
     for n, c, height, width, m, kernel, stride, group in shapes:
         x = torch.randn(n, c, height, width)
@@ -101,18 +111,20 @@ def worker_conv(engine, shapes, seconds, conv_pass):
     return out
 
 
-def run_worker(kind, engine, shapes, seconds, conv_pass="forward"):
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="2", OMP_NUM_THREADS="2", MKL_NUM_THREADS="2")
+def run_worker(kind, engine, shapes, seconds, threads, conv_pass="forward"):
+    t = str(threads)
+    env = dict(os.environ, OPENBLAS_NUM_THREADS=t, OMP_NUM_THREADS=t, MKL_NUM_THREADS=t, BENCH_THREADS=t)
     args = [sys.executable, os.path.abspath(__file__), "--worker", kind, "--engine", engine,
             "--shapes", json.dumps(shapes), "--seconds", str(seconds), "--conv-pass", conv_pass]
     return json.loads(subprocess.run(args, env=env, check=True, capture_output=True, text=True).stdout)
 
 
-def run_ours(bench, kind, seconds, conv_pass="forward"):
+def run_ours(bench, kind, seconds, threads, conv_pass="forward"):
     args = [bench, kind, "--json", "--seconds", str(seconds)]
     if kind == "conv":
         args += ["--pass", conv_pass]
-    return json.loads(subprocess.run(args, check=True, capture_output=True, text=True).stdout)
+    env = dict(os.environ, PRUNED_THREADS=str(threads))
+    return json.loads(subprocess.run(args, env=env, check=True, capture_output=True, text=True).stdout)
 
 
 # ----------------------------------------------------------------------------- machine
@@ -148,6 +160,40 @@ def medians_by_shape(runs):
     return {k: statistics.median(v) for k, v in by.items()}
 
 
+def run_table(a, kind, threads, peak):
+    """Interleaved repeats of every engine on `threads` threads; prints and returns the table."""
+    engines = ["ours", "numpy", "torch"] if kind == "gemm" else ["ours", "torch"]
+    runs = {e: [] for e in engines}
+    names, flops = {}, {}
+    for rep in range(a.repeats):
+        order = engines[rep % len(engines):] + engines[:rep % len(engines)]
+        for e in order:
+            if e == "ours":
+                ours = run_ours(a.bench, kind, a.seconds, threads, a.conv_pass)
+                for r in ours:
+                    names[tuple(r["shape"])] = r["name"]
+                    flops[tuple(r["shape"])] = r["flops"]
+                runs[e].append(ours)
+            else:  # repeat 0 starts with ours, which names the shapes
+                runs[e].append(run_worker(kind, e, [list(s) for s in names], a.seconds, threads, a.conv_pass))
+        print(f"  {kind}, {threads} thread(s): repeat {rep + 1}/{a.repeats} done", file=sys.stderr)
+    med = {e: medians_by_shape(runs[e]) for e in engines}
+    title = "SGEMM" if kind == "gemm" else f"conv2d {a.conv_pass}, batch 64"
+    print(f"\n{title}, {threads} thread{'s' if threads > 1 else ''}: GFLOP/s, median of {a.repeats} interleaved repeats; "
+          f"peak {peak:.1f}")
+    print(f"{'shape':34s} {'ours':>8s}" + "".join(f" {e:>8s}" for e in engines[1:])
+          + "".join(f" {'÷' + e:>8s}" for e in engines[1:]) + f" {'of peak':>8s}")
+    rows = []
+    for shape, name in names.items():
+        g = {e: flops[shape] / med[e][shape] / 1e9 for e in engines}
+        row = {"name": name, "shape": list(shape), "gflops": g,
+               "ratios": {e: g["ours"] / g[e] for e in engines[1:]}, "fraction_of_peak": g["ours"] / peak}
+        rows.append(row)
+        print(f"{name:34s} {g['ours']:8.1f}" + "".join(f" {g[e]:8.1f}" for e in engines[1:])
+              + "".join(f" {row['ratios'][e]:8.2f}" for e in engines[1:]) + f" {row['fraction_of_peak']:8.0%}")
+    return {"threads": threads, "pass": a.conv_pass if kind == "conv" else None, "rows": rows, "raw": runs}
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--bench", default=os.path.join(HERE, "..", ".build", "release", "pruned-bench"))
@@ -156,6 +202,7 @@ def main():
     p.add_argument("--only", choices=["gemm", "conv", "all"], default="all")
     p.add_argument("--conv-pass", choices=CONV_PASSES, default="forward",
                    help="forward-backward needs conv backward in pruned-bench (branch backprop)")
+    p.add_argument("--threads", default="2,1", help="thread counts, one table each (default 2,1)")
     p.add_argument("--json", help="also write every figure to this file")
     p.add_argument("--worker", choices=["gemm", "conv"], help=argparse.SUPPRESS)
     p.add_argument("--engine", choices=["numpy", "torch"], help=argparse.SUPPRESS)
@@ -190,38 +237,10 @@ def main():
               f"{r['gflops_best'] / threads / m['fma_lanes'] / 2:.2f} GHz at {m['fma_lanes']} lanes per core")
 
     kinds = ["gemm", "conv"] if a.only == "all" else [a.only]
-    for kind in kinds:
-        engines = ["ours", "numpy", "torch"] if kind == "gemm" else ["ours", "torch"]
-        runs = {e: [] for e in engines}
-        names, flops = {}, {}
-        for rep in range(a.repeats):
-            order = engines[rep % len(engines):] + engines[:rep % len(engines)]
-            for e in order:
-                if e == "ours":
-                    ours = run_ours(a.bench, kind, a.seconds, a.conv_pass)
-                    for r in ours:
-                        names[tuple(r["shape"])] = r["name"]
-                        flops[tuple(r["shape"])] = r["flops"]
-                    runs[e].append(ours)
-                else:  # repeat 0 starts with ours, which names the shapes
-                    shapes = [list(s) for s in names]
-                    runs[e].append(run_worker(kind, e, shapes, a.seconds, a.conv_pass))
-            print(f"  {kind}: repeat {rep + 1}/{a.repeats} done", file=sys.stderr)
-        med = {e: medians_by_shape(runs[e]) for e in engines}
-        title = "SGEMM" if kind == "gemm" else f"conv2d {a.conv_pass}, batch 64"
-        print(f"\n{title}: GFLOP/s, median of {a.repeats} interleaved repeats")
-        header = f"{'shape':34s} {'ours':>8s}" + "".join(f" {e:>8s}" for e in engines[1:]) \
-            + "".join(f" {'÷' + e:>8s}" for e in engines[1:]) + f" {'of peak':>8s}"
-        print(header)
-        rows = []
-        for shape, name in names.items():
-            g = {e: flops[shape] / med[e][shape] / 1e9 for e in engines}
-            row = {"name": name, "shape": list(shape), "gflops": g,
-                   "ratios": {e: g["ours"] / g[e] for e in engines[1:]}, "fraction_of_peak": g["ours"] / m["peak_gflops"]}
-            rows.append(row)
-            print(f"{name:34s} {g['ours']:8.1f}" + "".join(f" {g[e]:8.1f}" for e in engines[1:])
-                  + "".join(f" {row['ratios'][e]:8.2f}" for e in engines[1:]) + f" {row['fraction_of_peak']:8.0%}")
-        report[kind] = {"pass": a.conv_pass if kind == "conv" else None, "rows": rows, "raw": runs}
+    for threads in [int(t) for t in a.threads.split(",")]:
+        peak_now = m["peak_gflops"] * threads / m["cores"]
+        for kind in kinds:
+            report[f"{kind}_{threads}"] = run_table(a, kind, threads, peak_now)
     if a.json:
         with open(a.json, "w") as f:
             json.dump(report, f, indent=1, default=list)

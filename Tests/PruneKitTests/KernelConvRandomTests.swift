@@ -67,6 +67,9 @@ import Testing
         Config(input: [5, 8, 16, 16], weight: [5, 8, 1, 1], strides: [1, 1], pads: [0, 0, 0, 0], dilations: [1, 1], group: 1, bias: false),
         // 7×7 outputs: 37 images per block, the product scattered back per image.
         Config(input: [40, 3, 7, 7], weight: [4, 3, 3, 3], strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], group: 1, bias: true),
+        // Padded, 21 wide: the zero-bordered copy, rows and taps of 21 floats (a vector and an
+        // overlapping one); 2 images of 9×21 in one block.
+        Config(input: [2, 3, 9, 21], weight: [5, 3, 3, 3], strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], group: 1, bias: true),
         // Grouped with blocks × groups ≥ 2 per core: items in parallel.
         Config(input: [3, 8, 9, 9], weight: [12, 2, 3, 3], strides: [2, 2], pads: [1, 0, 1, 2], dilations: [1, 1], group: 4, bias: true),
         // Depthwise, 20 wide at stride 1: one 16-wide vector and 4 scalar outputs per row.
@@ -81,5 +84,40 @@ import Testing
     @Test(arguments: pathConfigs)
     func eachPathMatchesTheDefinition(config: Config) throws {
         #expect(try Self.check(config, seed: 5) < 1e-4)
+    }
+}
+
+/// im2col (kept for the backward pass) against its definition: row (c, ki, kj), column
+/// (oh, ow) holds x[c, oh·s − pad + ki·d, ow·s − pad + kj·d], zero in the padding.
+@Suite struct Im2ColTests {
+    @Test(arguments: [(1, 1, 0, 0), (2, 1, 1, 2), (1, 2, 2, 1), (3, 2, 0, 3)])
+    func matchesTheDefinition(strideH: Int, dilationW: Int, padTop: Int, padLeft: Int) throws {
+        let (channels, height, width, kh, kw) = (2, 6, 7, 3, 2)
+        let h = try WindowAxis(input: height, kernel: kh, stride: strideH, dilation: 1, padBegin: padTop, padEnd: 1, autoPad: .notSet)
+        let w = try WindowAxis(input: width, kernel: kw, stride: 1, dilation: dilationW, padBegin: padLeft, padEnd: 0, autoPad: .notSet)
+        let x = KernelFixtures.values(channels * height * width, seed: 3)
+        let pixels = h.output * w.output
+        var columns = [Float](repeating: .nan, count: channels * kh * kw * pixels)
+        x.withUnsafeBufferPointer { xs in
+            columns.withUnsafeMutableBufferPointer { cs in
+                im2col(image: xs.baseAddress!, channels: channels, h: h, w: w, columns: cs.baseAddress!)
+            }
+        }
+        var expected: [Float] = []
+        for c in 0..<channels {
+            for ki in 0..<kh {
+                for kj in 0..<kw {
+                    for oh in 0..<h.output {
+                        for ow in 0..<w.output {
+                            let ih = oh * strideH - padTop + ki
+                            let iw = ow - padLeft + kj * dilationW
+                            let inside = ih >= 0 && ih < height && iw >= 0 && iw < width
+                            expected.append(inside ? x[(c * height + ih) * width + iw] : 0)
+                        }
+                    }
+                }
+            }
+        }
+        #expect(columns == expected)
     }
 }

@@ -26,12 +26,10 @@ import Testing
         var ldc: Int { n + padC }
     }
 
-    /// Blocks of a few tiles: depth 16, 2 row panels, 2 column panels per pass; B packed per
-    /// work item (2 panels at a time) only while rows × depth ≤ 1024 floats; every product
-    /// takes the parallel path.
-    static let tinyBlocking = GEMMBlocking(depth: 16, rowChunk: 24, columnChunk: 64, itemBytes: 2 * 32 * 16 * 4,
-                                           inPlaceABytes: 4096, groupBytes: 2 * 32 * 16 * 4, parallelWork: 0,
-                                           itemsPerThread: 2)
+    /// Blocks of a few tiles: depth 16, items of at most 2 row panels, B packed 2 panels at a
+    /// time, every product on the parallel path with 2 items per thread.
+    static let tinyBlocking = GEMMBlocking(depth: 16, rowBlockBytes: 2 * 12 * 16 * 4, groupBytes: 2 * 32 * 16 * 4,
+                                           parallelWork: 0, itemsPerThread: 2)
 
     /// C = alpha·op(A)·op(B) + beta·C (+ bias[i]) by the definition in Double, on the strided storage.
     static func reference(_ p: Problem, a: [Float], b: [Float], c: [Float], bias: [Float]?) -> [Float] {
@@ -113,10 +111,11 @@ import Testing
     }
 
     /// Shapes at the edges of the standard blocking and of the tile: one past a depth block
-    /// (384), a row chunk (1536), a column chunk (4096); a single row, column, step.
+    /// (384); rows beyond one item's L2 block (1537 rows at depth 2 still fit: 1 item; 700 × 700
+    /// steps: several); a single row, column, step.
     static let edgeProblems: [Problem] = [
         (1, 1, 1), (12, 32, 1), (13, 33, 385), (11, 31, 384), (1537, 3, 2), (2, 4097, 3),
-        (5, 1, 700), (1, 1000, 64), (70, 40, 30),
+        (5, 1, 700), (1, 1000, 64), (70, 40, 30), (700, 3, 700),
     ].flatMap { m, n, k in
         [(false, false), (true, true)].map { ta, tb in
             Problem(m: m, n: n, k: k, transA: ta, transB: tb, alpha: 1, beta: 0, padA: 1, padB: 0, padC: 3,
@@ -131,14 +130,15 @@ import Testing
         #expect(outsideKept)
     }
 
-    @Test func bothWaysOfPackingBAgree() {
-        // 40 rows × depth 16 exceeds tinyBlocking's 1024 floats of A (B packed once, shared);
-        // 20 rows do not (B packed per work item). Both must give the triple loop's answer.
-        for m in [20, 40] {
-            let p = Problem(m: m, n: 150, k: 37, transA: false, transB: true, alpha: -2, beta: 1, padA: 0, padB: 2,
-                            padC: 0, blocking: Self.tinyBlocking, threads: 2)
+    @Test func itemsSplitRowsAndColumns() {
+        // 40 rows (4 panels) × 150 columns (5 panels) × 37 steps (3 depth blocks) under
+        // tinyBlocking: 2 row groups of 2 panels, 1 or 2 column groups, B groups of 2 panels
+        // and a partial one, a last row panel of 4 rows.
+        for (threads, transA) in [(1, false), (2, false), (2, true)] {
+            let p = Problem(m: 40, n: 150, k: 37, transA: transA, transB: true, alpha: -2, beta: 1, padA: 0, padB: 2,
+                            padC: 1, blocking: Self.tinyBlocking, threads: threads, rowBias: true)
             let (error, outsideKept) = Self.run(p, seed: 11)
-            #expect(error <= 1, "m = \(m)")
+            #expect(error <= 1, "\(p.testDescription)")
             #expect(outsideKept)
         }
     }

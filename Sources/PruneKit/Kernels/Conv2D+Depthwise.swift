@@ -10,7 +10,7 @@ extension ConvOperands {
     func runDepthwise() {
         let g = geometry
         let planes = g.batch * g.filters
-        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let cores = KernelThreads.count
         let items = min(planes, cores * 8)
         let paddedWidth = g.w.input + g.w.padBegin + g.w.padEnd
         let paddedHeight = g.h.input + g.h.padBegin + g.h.padEnd
@@ -28,27 +28,14 @@ extension ConvOperands {
                     // Only the interior changes from plane to plane; the border stays zero.
                     let src = x + source * g.inPlane
                     for r in 0..<g.h.input {
-                        copyRow(src + r * g.w.input, to: padded.start + (r + g.h.padBegin) * paddedWidth + g.w.padBegin,
-                                count: g.w.input)
+                        copyFloats(from: src + r * g.w.input, to: padded.start + (r + g.h.padBegin) * paddedWidth + g.w.padBegin,
+                                   count: g.w.input)
                     }
                     loaded = source
                 }
                 convolvePlane(padded.start, width: paddedWidth, taps: weight + filter * g.h.kernel * g.w.kernel,
                               bias: bias?[filter] ?? 0, into: y + plane * g.outPlane)
             }
-        }
-    }
-
-    /// A short row copy in vectors (memmove's call costs as much as a 16-float row).
-    @inline(__always) private func copyRow(_ src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, count: Int) {
-        var i = 0
-        while i &+ 16 <= count {
-            storeVector(loadVector(src + i), dst + i)
-            i &+= 16
-        }
-        while i < count {
-            dst[i] = src[i]
-            i &+= 1
         }
     }
 

@@ -18,7 +18,7 @@ extension ConvOperands {
         let imagesPerBlock = min(g.batch, max(1, (Self.minimumColumns + g.outPlane - 1) / g.outPlane))
         let blocks = (g.batch + imagesPerBlock - 1) / imagesPerBlock
         let items = blocks * g.group
-        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let cores = KernelThreads.count
         let itemsInParallel = items >= 2 * cores
         parallelFor(items, threads: itemsInParallel ? cores : 1) { item in
             let (block, group) = item.quotientAndRemainder(dividingBy: g.group)
@@ -33,12 +33,37 @@ extension ConvOperands {
         let width = images.count * g.outPlane
         let filters = weight + group * g.groupFilters * g.depth
         let first = x + (images.lowerBound * g.channels + group * g.groupChannels) * g.inPlane
+        let pool = ScratchPool.shared
+        var scratch: [ScratchBuffer] = []
+        defer { scratch.forEach(pool.give) }
         // A pointwise conv of one image multiplies the image itself; anything else, the im2col
-        // matrix of the block, packed panel by panel from the images.
-        let columns: GEMMRightOperand = g.isPointwise && images.count == 1
-            ? .matrix(first, ld: g.inPlane, transposed: false)
-            : .im2col(Im2ColMatrix(images: first, imageStride: g.channels * g.inPlane, channels: g.groupChannels,
-                                   h: g.h, w: g.w))
+        // matrix of the block, packed panel by panel from the images, or from a zero-bordered
+        // copy of them when there is padding: then every tap of an output row is one plain
+        // copy (16 floats for a 16-wide image, one vector), with no bounds to work out.
+        let columns: GEMMRightOperand
+        if g.isPointwise && images.count == 1 {
+            columns = .matrix(first, ld: g.inPlane, transposed: false)
+        } else if g.h.padBegin + g.h.padEnd + g.w.padBegin + g.w.padEnd > 0 {
+            let (h, w) = (g.h.withPaddingStored, g.w.withPaddingStored)
+            let plane = h.input * w.input
+            let padded = pool.take(images.count * g.groupChannels * plane)
+            scratch.append(padded)
+            padded.start.update(repeating: 0, count: images.count * g.groupChannels * plane)
+            for t in 0..<images.count {
+                for c in 0..<g.groupChannels {
+                    let src = first + (t * g.channels + c) * g.inPlane
+                    let dst = padded.start + (t * g.groupChannels + c) * plane + g.h.padBegin * w.input + g.w.padBegin
+                    for r in 0..<g.h.input {
+                        copyFloats(from: src + r * g.w.input, to: dst + r * w.input, count: g.w.input)
+                    }
+                }
+            }
+            columns = .im2col(Im2ColMatrix(images: padded.start, imageStride: g.groupChannels * plane,
+                                           channels: g.groupChannels, h: h, w: w))
+        } else {
+            columns = .im2col(Im2ColMatrix(images: first, imageStride: g.channels * g.inPlane, channels: g.groupChannels,
+                                           h: g.h, w: g.w))
+        }
         let filterBias = bias.map { $0 + group * g.groupFilters }
         if images.count == 1 {
             // The product, plus the bias, lands in y directly.
@@ -48,9 +73,8 @@ extension ConvOperands {
             return
         }
         // Several images: the product's rows hold every image's pixels; scatter them to NCHW.
-        let pool = ScratchPool.shared
         let product = pool.take(g.groupFilters * width)
-        defer { pool.give(product) }
+        scratch.append(product)
         gemm(transA: false, m: g.groupFilters, n: width, k: g.depth, alpha: 1, a: filters, lda: g.depth,
              b: columns, beta: 0, c: product.start, ldc: width, rowBias: filterBias, threads: threads)
         for (t, n) in images.enumerated() {

@@ -18,7 +18,7 @@ public func gemm(
     precondition(ldb >= max(1, transB ? k : n), "gemm: ldb \(ldb) too small")
     precondition(ldc >= max(1, n), "gemm: ldc \(ldc) too small")
     gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
-         beta: beta, c: c, ldc: ldc, threads: ProcessInfo.processInfo.activeProcessorCount)
+         beta: beta, c: c, ldc: ldc, threads: KernelThreads.count)
 }
 
 /// `gemm` on at most `threads` threads: 1 when the caller already runs one product per core.

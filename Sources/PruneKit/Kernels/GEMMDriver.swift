@@ -1,39 +1,34 @@
 import Dispatch
 import Foundation
 
-/// Cache blocking of the SGEMM (Goto's scheme, with the roles of A and B swapped because C is
-/// row-major and the kernel's vectors run along its rows).
+/// Cache blocking and threads of the SGEMM (Goto's scheme, with the roles of A and B swapped
+/// because C is row-major and the kernel's vectors run along its rows).
 ///
-/// A pass covers `depth` steps of k for a chunk of rows (up to `rowChunk`) and of columns (up
-/// to `columnChunk`). B's panels are packed in one of two ways:
-/// - shared: the whole chunk of B is packed first into a buffer all threads read (it lives in
-///   the last-level cache); tiles are then computed in work items of row panels × a column
-///   range whose packed B fits in half a core's 2 MiB L2 (`itemBytes`), and within an item
-///   one A panel (12 × depth, 18 KiB at depth 384) stays in the 48 KiB L1 while the item's B
-///   panels stream from L2. For large products, where each packed B panel serves many rows.
-/// - per item: when the rows' A block fits in L2 (`inPlaceABytes`), a work item packs its B
-///   panels a group at a time (`groupBytes`) into its own buffer, which stays in L2, and runs
-///   every row panel over the group, so packed B never goes out to memory and back. For the
-///   few-row, many-column products of convolutions (64 filters × 3136 pixels).
+/// C is cut into work items, blocks of row panels × column panels that the threads take one
+/// after the other; an item runs over all of k by itself, so a product has no barrier but its
+/// end (a thread slowed by another process then only delays its own items). Per block of
+/// `depth` steps of k, an item packs its B panels a group at a time (`groupBytes`, a quarter
+/// of a core's 2 MiB L2) and runs each of its row panels over the group: one row panel of A
+/// (12 × depth, 18 KiB at 384 steps, read in place or packed) stays in the 48 KiB L1 while the
+/// group's panels stream from L2, and C is written along its rows. An item's rows are bounded
+/// so that their A block (rows × depth) stays in L2 too (`rowBlockBytes`).
+///
+/// Items split the columns (each column group reads A again) and the rows (each row group packs
+/// B again) in the proportion that costs least, and the rows further when an item's A block
+/// would not fit in L2. One thread takes the whole width: nothing is read or packed twice.
 struct GEMMBlocking: Sendable {
     /// Largest number of k steps packed at once (k is split into equal blocks up to this).
     var depth = 384
-    /// Rows of A per pass (a multiple of `GEMMTile.rows`).
-    var rowChunk = 1536
-    /// Columns of B per pass (a multiple of `GEMMTile.columns`).
-    var columnChunk = 4096
-    /// Bytes of packed B one work item reuses from L2.
-    var itemBytes = 1 << 20
-    /// Largest A block (rows × depth floats, in bytes) for packing B per work item.
-    var inPlaceABytes = 1 << 20
-    /// Bytes of B panels a work item packs at once when packing per item (a quarter of L2):
-    /// then every row panel runs over the group, so that C is written along its rows a
-    /// group's width at a time (measured: 116 → 138 GFLOP/s on 576×3136×64, no loss elsewhere).
+    /// Largest A block of one item (rows × depth floats), in bytes: half of L2.
+    var rowBlockBytes = 1 << 20
+    /// Bytes of B panels an item packs at once. Measured against one panel at a time (which
+    /// keeps B in L1 but writes C down its columns): 116 → 138 GFLOP/s on 576×3136×64, no
+    /// loss elsewhere.
     var groupBytes = 256 << 10
     /// Multiply-adds below which a second thread costs more than it saves.
     var parallelWork = 1 << 21
-    /// Work items per thread in a parallel pass, so a thread slowed by a neighbour on the
-    /// shared machine leaves its share to the others.
+    /// Work items per thread, so a thread slowed by a neighbour on the shared machine leaves
+    /// its share to the others.
     var itemsPerThread = 4
 
     /// The sizes above, for this machine's caches (tests shrink them to reach every edge).
@@ -48,48 +43,37 @@ extension GEMMOperands {
         let threads = work < Double(blocking.parallelWork) ? 1 : max(1, requested)
         let depthBlocks = (k + blocking.depth - 1) / blocking.depth
         let depthStep = (k + depthBlocks - 1) / depthBlocks
-        let rowStep = min(m, blocking.rowChunk)
-        let columnStep = min(n, blocking.columnChunk)
-        let columnPanels = (columnStep + GEMMTile.columns - 1) / GEMMTile.columns
-        let bPerItem = roundUp(m, GEMMTile.rows) * depthStep * MemoryLayout<Float>.size <= blocking.inPlaceABytes
-            && (threads == 1 || columnPanels >= threads * blocking.itemsPerThread)
-        let pool = ScratchPool.shared
-        let aBuffer = pool.take((transA ? roundUp(rowStep, GEMMTile.rows) : GEMMTile.rows) * depthStep)
-        let bBuffer = bPerItem ? nil : pool.take(roundUp(columnStep, GEMMTile.columns) * depthStep)
-        defer {
-            pool.give(aBuffer)
-            if let bBuffer { pool.give(bBuffer) }
-        }
-        for j0 in stride(from: 0, to: n, by: columnStep) {
-            for p0 in stride(from: 0, to: k, by: depthStep) {
-                for i0 in stride(from: 0, to: m, by: rowStep) {
-                    let pass = GEMMPass(
-                        operands: self, rows: i0..<min(m, i0 + rowStep), columns: j0..<min(n, j0 + columnStep),
-                        depth: p0..<min(k, p0 + depthStep), beta: p0 == 0 ? beta : 1, blocking: blocking,
-                        packedA: aBuffer.start, packedB: bBuffer?.start)
-                    pass.pack(includingB: bBuffer != nil && i0 == 0, threads: threads)
-                    if bBuffer != nil {
-                        pass.multiplySharedB(threads: threads)
-                    } else {
-                        pass.multiplyPackingB(threads: threads)
-                    }
-                }
-            }
+        let rowPanels = (m + GEMMTile.rows - 1) / GEMMTile.rows
+        let columnPanels = (n + GEMMTile.columns - 1) / GEMMTile.columns
+
+        // Each column group reads all of A again, each row group packs all of B again: with
+        // R × C = W items, C·|A| + R·2|B| is least at C = √(W·2|B| / |A|).
+        let panelsInL2 = max(1, blocking.rowBlockBytes / (GEMMTile.rows * depthStep * MemoryLayout<Float>.size))
+        let wanted = threads == 1 ? 1 : threads * blocking.itemsPerThread
+        let rowGroupsForL2 = (rowPanels + panelsInL2 - 1) / panelsInL2
+        let balanced = (Double(wanted) * 2 * Double(n) / Double(m)).squareRoot().rounded()
+        let columnGroups = min(columnPanels, wanted, max(1, Int(balanced)))
+        let rowGroups = min(rowPanels, max(rowGroupsForL2, (wanted + columnGroups - 1) / columnGroups))
+
+        parallelFor(rowGroups * columnGroups, threads: threads) { item in
+            let (rg, cg) = item.quotientAndRemainder(dividingBy: columnGroups)
+            let (r0, r1) = (rg * rowPanels / rowGroups, (rg + 1) * rowPanels / rowGroups)
+            let (c0, c1) = (cg * columnPanels / columnGroups, (cg + 1) * columnPanels / columnGroups)
+            GEMMBlock(operands: self, blocking: blocking, depthStep: depthStep,
+                      rows: (r0 * GEMMTile.rows)..<min(m, r1 * GEMMTile.rows),
+                      columns: (c0 * GEMMTile.columns)..<min(n, c1 * GEMMTile.columns))
+                .compute()
         }
     }
 }
 
-/// One block of depth for one chunk of rows and columns: pack, then multiply tiles.
-private struct GEMMPass: @unchecked Sendable {
+/// One work item: a block of C over all of k.
+private struct GEMMBlock {
     let operands: GEMMOperands
+    let blocking: GEMMBlocking
+    let depthStep: Int
     let rows: Range<Int>
     let columns: Range<Int>
-    let depth: Range<Int>
-    let beta: Float
-    let blocking: GEMMBlocking
-    let packedA: UnsafeMutablePointer<Float>
-    /// The chunk's packed B, when it is packed for all threads at once.
-    let packedB: UnsafeMutablePointer<Float>?
 
     var rowPanels: Int { (rows.count + GEMMTile.rows - 1) / GEMMTile.rows }
     var columnPanels: Int { (columns.count + GEMMTile.columns - 1) / GEMMTile.columns }
@@ -101,109 +85,78 @@ private struct GEMMPass: @unchecked Sendable {
         return rows.count % GEMMTile.rows == 0 ? rowPanels..<rowPanels : (rowPanels - 1)..<rowPanels
     }
 
-    /// Where the kernel reads row panel `rp` of A.
-    func aPanel(_ rp: Int) -> APanel {
-        let packed = packedRowPanels
-        if packed.contains(rp) {
-            return .packed(packedA + (rp - packed.lowerBound) * GEMMTile.rows * depth.count)
+    func compute() {
+        let pool = ScratchPool.shared
+        let panelSize = GEMMTile.columns * depthStep
+        let group = max(1, min(columnPanels, blocking.groupBytes / (panelSize * MemoryLayout<Float>.size)))
+        let packedA = packedRowPanels
+        let aBuffer = pool.take(max(1, packedA.count) * GEMMTile.rows * depthStep)
+        let bBuffer = pool.take(group * panelSize)
+        defer {
+            pool.give(aBuffer)
+            pool.give(bBuffer)
         }
-        let row = rows.lowerBound + rp * GEMMTile.rows
-        return APanel(start: operands.a + row * operands.lda + depth.lowerBound, rowStride: operands.lda, stepStride: 1)
-    }
-
-    /// Packs A's panels that need it, and B's when this is the first row chunk of its column
-    /// chunk (later row chunks reuse them). A task packs a run of consecutive panels.
-    func pack(includingB: Bool, threads: Int) {
-        let aPanels = packedRowPanels
-        let bPanels = includingB ? columnPanels : 0
-        let aTasks = min(aPanels.count, threads * blocking.itemsPerThread)
-        let bTasks = min(bPanels, threads * blocking.itemsPerThread)
-        parallelFor(aTasks + bTasks, threads: threads) { task in
-            if task < aTasks {
-                for rp in (aPanels.lowerBound + task * aPanels.count / aTasks)..<(aPanels.lowerBound + (task + 1) * aPanels.count / aTasks) {
-                    let i = rp * GEMMTile.rows
-                    operands.packA(row: rows.lowerBound + i, rows: min(GEMMTile.rows, rows.count - i),
-                                   depth: depth.lowerBound, count: depth.count,
-                                   into: packedA + (rp - aPanels.lowerBound) * GEMMTile.rows * depth.count)
-                }
-            } else {
-                let t = task - aTasks
-                let (q0, q1) = (t * bPanels / bTasks, (t + 1) * bPanels / bTasks)
-                let start = columns.lowerBound + q0 * GEMMTile.columns
-                operands.packB(columns: start..<min(columns.upperBound, columns.lowerBound + q1 * GEMMTile.columns),
+        for p0 in stride(from: 0, to: operands.k, by: depthStep) {
+            let depth = p0..<min(operands.k, p0 + depthStep)
+            for rp in packedA {
+                let i = rp * GEMMTile.rows
+                operands.packA(row: rows.lowerBound + i, rows: min(GEMMTile.rows, rows.count - i),
                                depth: depth.lowerBound, count: depth.count,
-                               into: packedB! + q0 * GEMMTile.columns * depth.count)
+                               into: aBuffer.start + (rp - packedA.lowerBound) * GEMMTile.rows * depth.count)
             }
-        }
-    }
-
-    /// Computes every tile of C in the chunk from the shared packed B, in items of row
-    /// panels × column panels.
-    func multiplySharedB(threads: Int) {
-        let panelBytes = GEMMTile.columns * depth.count * MemoryLayout<Float>.size
-        let columnsPerItem = max(1, blocking.itemBytes / panelBytes)
-        let columnGroups = (columnPanels + columnsPerItem - 1) / columnsPerItem
-        let wanted = threads == 1 ? 1 : threads * blocking.itemsPerThread
-        let rowGroups = min(rowPanels, max(1, (wanted + columnGroups - 1) / columnGroups))
-        parallelFor(rowGroups * columnGroups, threads: threads) { item in
-            let (rg, cg) = item.quotientAndRemainder(dividingBy: columnGroups)
-            let rowRange = (rg * rowPanels / rowGroups)..<((rg + 1) * rowPanels / rowGroups)
-            let columnRange = (cg * columnPanels / columnGroups)..<((cg + 1) * columnPanels / columnGroups)
-            for rp in rowRange {
-                for cp in columnRange {
-                    tile(rp, cp, b: packedB! + cp * GEMMTile.columns * depth.count)
-                }
-            }
-        }
-    }
-
-    /// Computes every tile of C in the chunk, each item packing its own B panels a group at a
-    /// time and running all row panels over each group.
-    func multiplyPackingB(threads: Int) {
-        let panelSize = GEMMTile.columns * depth.count
-        let group = max(1, blocking.groupBytes / (panelSize * MemoryLayout<Float>.size))
-        let items = threads == 1 ? 1 : min(columnPanels, threads * blocking.itemsPerThread)
-        parallelFor(items, threads: threads) { item in
-            let pool = ScratchPool.shared
-            let buffer = pool.take(panelSize * min(group, columnPanels))
-            defer { pool.give(buffer) }
-            let last = (item + 1) * columnPanels / items
-            for g0 in stride(from: item * columnPanels / items, to: last, by: group) {
-                let g1 = min(last, g0 + group)
+            // The first depth block overwrites C (beta) and adds the bias; the others accumulate.
+            let first = p0 == 0
+            for g0 in stride(from: 0, to: columnPanels, by: group) {
+                let g1 = min(columnPanels, g0 + group)
                 let j0 = columns.lowerBound + g0 * GEMMTile.columns
                 operands.packB(columns: j0..<min(columns.upperBound, columns.lowerBound + g1 * GEMMTile.columns),
-                               depth: depth.lowerBound, count: depth.count, into: buffer.start)
-                // Row panels outer: C is written along its rows, a group's width at a time.
+                               depth: depth.lowerBound, count: depth.count, into: bBuffer.start)
                 for rp in 0..<rowPanels {
+                    let i = rp * GEMMTile.rows
+                    let a = packedA.contains(rp)
+                        ? APanel.packed(aBuffer.start + (rp - packedA.lowerBound) * GEMMTile.rows * depth.count)
+                        : APanel(start: operands.a + (rows.lowerBound + i) * operands.lda + depth.lowerBound,
+                                 rowStride: operands.lda, stepStride: 1)
                     for cp in g0..<g1 {
-                        tile(rp, cp, b: buffer.start + (cp - g0) * panelSize)
+                        let j = cp * GEMMTile.columns
+                        gemmMicroKernel(
+                            depth: depth.count, a: a, b: bBuffer.start + (cp - g0) * depth.count * GEMMTile.columns,
+                            c: operands.c + (rows.lowerBound + i) * operands.ldc + columns.lowerBound + j, ldc: operands.ldc,
+                            alpha: operands.alpha, beta: first ? operands.beta : 1,
+                            rowBias: first ? operands.rowBias.map { $0 + rows.lowerBound + i } : nil,
+                            rows: min(GEMMTile.rows, rows.count - i), columns: min(GEMMTile.columns, columns.count - j))
                     }
                 }
             }
         }
     }
-
-    /// One micro-kernel call: the tile of row panel `rp` and column panel `cp`.
-    @inline(__always) func tile(_ rp: Int, _ cp: Int, b: UnsafePointer<Float>) {
-        let i = rp * GEMMTile.rows
-        let j = cp * GEMMTile.columns
-        gemmMicroKernel(depth: depth.count, a: aPanel(rp), b: b,
-                        c: operands.c + (rows.lowerBound + i) * operands.ldc + columns.lowerBound + j,
-                        ldc: operands.ldc, alpha: operands.alpha, beta: beta,
-                        rowBias: depth.lowerBound == 0 ? operands.rowBias.map { $0 + rows.lowerBound + i } : nil,
-                        rows: min(GEMMTile.rows, rows.count - i), columns: min(GEMMTile.columns, columns.count - j))
-    }
 }
 
-/// Runs `body(0..<count)` on up to `threads` threads; serially when one is enough.
+/// Runs `body(0..<count)` on up to `threads` threads; serially when one is enough. Each
+/// thread takes the next item when done with one, so a thread slowed by another process
+/// leaves its share to the others.
 func parallelFor(_ count: Int, threads: Int, _ body: @Sendable (Int) -> Void) {
     if threads <= 1 || count <= 1 {
         for i in 0..<count { body(i) }
-    } else {
-        DispatchQueue.concurrentPerform(iterations: count, execute: body)
+        return
+    }
+    let next = ItemCounter()
+    DispatchQueue.concurrentPerform(iterations: min(threads, count)) { _ in
+        while let i = next.take(below: count) { body(i) }
     }
 }
 
-@inline(__always) func roundUp(_ value: Int, _ multiple: Int) -> Int {
-    (value + multiple - 1) / multiple * multiple
+/// The next unclaimed item of a `parallelFor` (items take microseconds at least; a lock is
+/// cheap beside them).
+private final class ItemCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+
+    func take(below count: Int) -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard value < count else { return nil }
+        value += 1
+        return value - 1
+    }
 }

@@ -12,16 +12,6 @@ enum GEMMTile {
     static let columns = 32
 }
 
-typealias FloatVector = SIMD16<Float>
-
-@inline(__always) func loadVector(_ p: UnsafePointer<Float>) -> FloatVector {
-    UnsafeRawPointer(p).loadUnaligned(as: FloatVector.self)
-}
-
-@inline(__always) func storeVector(_ v: FloatVector, _ p: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(p).storeBytes(of: v, as: FloatVector.self)
-}
-
 /// Two accumulators: one row of a tile.
 private struct TileRow {
     var low = FloatVector()

@@ -20,6 +20,11 @@ struct Im2ColMatrix: @unchecked Sendable {
         if columns.count < GEMMTile.columns {
             panel.update(repeating: 0, count: count * GEMMTile.columns)
         }
+        copy(columns: columns, depth: depth, count: count, into: panel, rowStride: GEMMTile.columns)
+    }
+
+    /// Rows [depth, depth + count) × `columns` at `dst`, rows `rowStride` apart.
+    func copy(columns: Range<Int>, depth: Int, count: Int, into dst: UnsafeMutablePointer<Float>, rowStride: Int) {
         let plane = h.output * w.output
         var j = columns.lowerBound
         // A panel's columns span one or a few output rows; each row segment is one copy per tap.
@@ -27,16 +32,15 @@ struct Im2ColMatrix: @unchecked Sendable {
             let (t, pixel) = j.quotientAndRemainder(dividingBy: plane)
             let (oh, ow0) = pixel.quotientAndRemainder(dividingBy: w.output)
             let ow1 = min(w.output, ow0 + columns.upperBound - j)
-            packSegment(image: images + t * imageStride, row: oh, outputs: ow0..<ow1, depth: depth, count: count,
-                        into: panel + (j - columns.lowerBound))
+            copySegment(image: images + t * imageStride, row: oh, outputs: ow0..<ow1, depth: depth, count: count,
+                        into: dst + (j - columns.lowerBound), rowStride: rowStride)
             j += ow1 - ow0
         }
     }
 
-    /// Output row `row`, columns `outputs`, taps [depth, depth + count), at `dst` (row stride
-    /// `GEMMTile.columns`).
-    private func packSegment(image: UnsafePointer<Float>, row oh: Int, outputs: Range<Int>, depth: Int, count: Int,
-                             into start: UnsafeMutablePointer<Float>) {
+    /// Output row `row`, columns `outputs`, taps [depth, depth + count), at `start`.
+    private func copySegment(image: UnsafePointer<Float>, row oh: Int, outputs: Range<Int>, depth: Int, count: Int,
+                             into start: UnsafeMutablePointer<Float>, rowStride: Int) {
         withUnsafeTemporaryAllocation(of: Range<Int>.self, capacity: w.kernel) { inside in
             // Per horizontal tap kj, the outputs whose input column ow·s − pad + kj·d is inside the image.
             for kj in 0..<w.kernel {
@@ -63,14 +67,14 @@ struct Im2ColMatrix: @unchecked Sendable {
                         let src = image + (c * h.input + ih) * w.input + valid.lowerBound * w.stride + kj * w.dilation - w.padBegin
                         let out = dst + (valid.lowerBound - first)
                         if w.stride == 1 {
-                            out.update(from: src, count: valid.count)  // memmove: vector copies, which the loop did not get
+                            copyFloats(from: src, to: out, count: valid.count)
                         } else {
                             for i in 0..<valid.count { out[i] = src[i &* w.stride] }
                         }
                     }
                     for i in (valid.upperBound - first)..<outputs.count { dst[i] = 0 }
                 }
-                dst += GEMMTile.columns
+                dst += rowStride
                 kj += 1
                 if kj == w.kernel {
                     kj = 0

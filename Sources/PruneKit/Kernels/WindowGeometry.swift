@@ -72,6 +72,19 @@ struct WindowAxis: Equatable {
 
     /// The input coordinate of kernel tap `tap` for output position `out` (may be in the padding).
     @inline(__always) func source(out: Int, tap: Int) -> Int { out * stride - padBegin + tap * dilation }
+
+    /// The same window over a copy of the input that stores its padding (as zeros): no pads.
+    var withPaddingStored: WindowAxis { WindowAxis(paddingStored: self) }
+
+    private init(paddingStored a: WindowAxis) {
+        input = a.input + a.padBegin + a.padEnd
+        kernel = a.kernel
+        stride = a.stride
+        dilation = a.dilation
+        padBegin = 0
+        padEnd = 0
+        output = a.output
+    }
 }
 
 /// Checks the count of a per-axis attribute list.
