@@ -32,17 +32,9 @@ public func gemmBackward(_ a: NDArray<Float>, _ b: NDArray<Float>, c: NDArray<Fl
 /// Gradients of numpy-style `matmul(a, b)`: per batch matrix dA = dY·Bᵀ and dB = Aᵀ·dY,
 /// accumulated over the batch axes an operand was broadcast along.
 public func matmulBackward(_ a: NDArray<Float>, _ b: NDArray<Float>, gradOutput dy: NDArray<Float>) throws -> (a: NDArray<Float>, b: NDArray<Float>) {
-    guard a.rank >= 1, b.rank >= 1 else { throw KernelError.shape("MatMul of scalars \(a.shape), \(b.shape)") }
-    let aShape = a.rank == 1 ? [1, a.shape[0]] : a.shape
-    let bShape = b.rank == 1 ? [b.shape[0], 1] : b.shape
-    let (m, k) = (aShape[aShape.count - 2], aShape[aShape.count - 1])
-    let (kb, n) = (bShape[bShape.count - 2], bShape[bShape.count - 1])
-    guard k == kb else { throw KernelError.shape("MatMul \(a.shape) × \(b.shape): inner dimensions \(k) and \(kb) differ") }
-    let aBatch = Array(aShape.dropLast(2))
-    let bBatch = Array(bShape.dropLast(2))
-    guard let batch = broadcastShape(aBatch, bBatch) else {
-        throw KernelError.shape("MatMul \(a.shape) × \(b.shape): batch axes do not broadcast")
-    }
+    let geometry = try MatMulGeometry(a, b)
+    let (m, k, n) = (geometry.m, geometry.k, geometry.n)
+    let (aBatch, bBatch, batch) = (geometry.aBatch, geometry.bBatch, geometry.batch)
     let count = batch.reduce(1, *)
     guard dy.count == count * m * n else {
         throw KernelError.shape("MatMul output gradient \(dy.shape) does not match \(batch + [m, n])")

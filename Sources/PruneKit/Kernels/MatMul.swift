@@ -20,20 +20,35 @@ public func gemm(_ a: NDArray<Float>, _ b: NDArray<Float>, c: NDArray<Float>? = 
     return NDArray(uncheckedShape: [m, n], storage: out)
 }
 
+/// The shapes of numpy-style `matmul(a, b)`, shared by the forward and the backward: 1-D
+/// operands promoted to matrices, each operand's batch axes, and their broadcast.
+struct MatMulGeometry {
+    let m: Int, k: Int, n: Int
+    let aBatch: [Int], bBatch: [Int], batch: [Int]
+
+    init(_ a: NDArray<Float>, _ b: NDArray<Float>) throws {
+        guard a.rank >= 1, b.rank >= 1 else { throw KernelError.shape("MatMul of scalars \(a.shape), \(b.shape)") }
+        let aShape = a.rank == 1 ? [1, a.shape[0]] : a.shape
+        let bShape = b.rank == 1 ? [b.shape[0], 1] : b.shape
+        (m, k) = (aShape[aShape.count - 2], aShape[aShape.count - 1])
+        let kb: Int
+        (kb, n) = (bShape[bShape.count - 2], bShape[bShape.count - 1])
+        guard k == kb else { throw KernelError.shape("MatMul \(a.shape) × \(b.shape): inner dimensions \(k) and \(kb) differ") }
+        aBatch = Array(aShape.dropLast(2))
+        bBatch = Array(bShape.dropLast(2))
+        guard let batch = broadcastShape(aBatch, bBatch) else {
+            throw KernelError.shape("MatMul \(a.shape) × \(b.shape): batch axes do not broadcast")
+        }
+        self.batch = batch
+    }
+}
+
 /// numpy matmul: 1-D operands are promoted (and the added axis removed), leading batch
 /// axes broadcast.
 public func matmul(_ a: NDArray<Float>, _ b: NDArray<Float>) throws -> NDArray<Float> {
-    guard a.rank >= 1, b.rank >= 1 else { throw KernelError.shape("MatMul of scalars \(a.shape), \(b.shape)") }
-    let aShape = a.rank == 1 ? [1, a.shape[0]] : a.shape
-    let bShape = b.rank == 1 ? [b.shape[0], 1] : b.shape
-    let (m, k) = (aShape[aShape.count - 2], aShape[aShape.count - 1])
-    let (kb, n) = (bShape[bShape.count - 2], bShape[bShape.count - 1])
-    guard k == kb else { throw KernelError.shape("MatMul \(a.shape) × \(b.shape): inner dimensions \(k) and \(kb) differ") }
-    let aBatch = Array(aShape.dropLast(2))
-    let bBatch = Array(bShape.dropLast(2))
-    guard let batch = broadcastShape(aBatch, bBatch) else {
-        throw KernelError.shape("MatMul \(a.shape) × \(b.shape): batch axes do not broadcast")
-    }
+    let geometry = try MatMulGeometry(a, b)
+    let (m, k, n) = (geometry.m, geometry.k, geometry.n)
+    let (aBatch, bBatch, batch) = (geometry.aBatch, geometry.bBatch, geometry.batch)
     var shape = batch + [m, n]
     if a.rank == 1 { shape.remove(at: shape.count - 2) }
     if b.rank == 1 { shape.removeLast() }
