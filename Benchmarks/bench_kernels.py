@@ -17,7 +17,7 @@ the next one is timed; interleaved repeats and medians are for the machine being
 Thread counts: 2 (both cores) is the comparison asked for. 1 is the control: when other
 processes take a core now and then, a library whose threads wait for each other by spinning
 and yielding can lose far more than the stolen time (OpenBLAS took 24 ms instead of 0.1 ms for
-128×784×64 on 2 threads beside a load of 4), and the one-thread table shows the kernels
+128×784×64 on 2 threads beside a load average of 5.7), and the one-thread table shows the kernels
 themselves.
 
 GEMM shapes: squares 512, 1024, 2048 and the im2col products of ResNet-18's convolutions at

@@ -7,8 +7,8 @@ import Foundation
 /// Images are lowered in blocks wide enough (`minimumColumns`) for the product to fill the
 /// micro-kernel's 32-column tiles: a 7×7 output alone would leave a third of them empty. When
 /// there are enough (block, group) items, each core takes whole items with a one-thread
-/// product, so no product waits for the other core at its barriers;
-/// otherwise the items run one after the other with the product on every core.
+/// product (the lowering, the packing and the scatter then all run in parallel, with one join
+/// per conv); otherwise the items run one after the other with the product on every core.
 extension ConvOperands {
     /// Output pixels per product below which further images join the block.
     static let minimumColumns = 256

@@ -1,8 +1,8 @@
 /// The operands of one C = alpha·op(A)·B + beta·C (+ rowBias[i] on row i), as raw row-major
 /// storage.
 ///
-/// The pointers are shared by the threads of one product; each thread writes its own tiles of
-/// C and its own ranges of the packing buffers, which is why sending them is safe.
+/// The pointers are shared by the threads of one product; each work item writes its own block
+/// of C and packs into its own buffers, which is why sending them is safe.
 struct GEMMOperands: @unchecked Sendable {
     let transA: Bool
     let m: Int, n: Int, k: Int
