@@ -22,41 +22,15 @@ public func averagePool2dBackward(gradOutput dy: NDArray<Float>, input x: NDArra
     guard dy.shape == outShape else {
         throw KernelError.shape("AveragePool output gradient \(dy.shape) does not match the output \(outShape)")
     }
+    let windows = AverageWindows(h: h, w: w, countIncludePad: p.countIncludePad)
     let planes = x.shape[0] * x.shape[1]
     let inPlane = h.input * w.input
     var dx = [Float](repeating: 0, count: x.count)
-    var o = 0
     for plane in 0..<planes {
         let base = plane * inPlane
-        for oh in 0..<h.output {
-            for ow in 0..<w.output {
-                var inside = 0
-                var padded = 0
-                for ki in 0..<h.kernel {
-                    let ih = h.source(out: oh, tap: ki)
-                    guard ih >= -h.padBegin, ih < h.input + h.padEnd else { continue }
-                    for kj in 0..<w.kernel {
-                        let iw = w.source(out: ow, tap: kj)
-                        guard iw >= -w.padBegin, iw < w.input + w.padEnd else { continue }
-                        padded += 1
-                        if ih >= 0, ih < h.input, iw >= 0, iw < w.input { inside += 1 }
-                    }
-                }
-                let divisor = p.countIncludePad ? padded : inside
-                if divisor > 0 {
-                    let share = dy.storage[o] / Float(divisor)
-                    for ki in 0..<h.kernel {
-                        let ih = h.source(out: oh, tap: ki)
-                        guard ih >= 0, ih < h.input else { continue }
-                        for kj in 0..<w.kernel {
-                            let iw = w.source(out: ow, tap: kj)
-                            guard iw >= 0, iw < w.input else { continue }
-                            dx[base + ih * w.input + iw] += share
-                        }
-                    }
-                }
-                o += 1
-            }
+        for o in 0..<windows.count where windows.divisors[o] > 0 {
+            let share = dy.storage[plane * windows.count + o] / Float(windows.divisors[o])
+            for offset in windows.taps[o] { dx[base + offset] += share }
         }
     }
     return NDArray(uncheckedShape: x.shape, storage: dx)

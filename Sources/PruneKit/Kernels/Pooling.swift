@@ -80,16 +80,35 @@ public func maxPool2d(_ x: NDArray<Float>, _ p: Pool2DParameters, columnMajorInd
 /// `ceilMode` can create), as PyTorch does.
 public func averagePool2d(_ x: NDArray<Float>, _ p: Pool2DParameters) throws -> NDArray<Float> {
     let (h, w) = try p.axes(x)
+    let windows = AverageWindows(h: h, w: w, countIncludePad: p.countIncludePad)
     let planes = x.shape[0] * x.shape[1]
     let inPlane = h.input * w.input
-    var values = [Float](repeating: 0, count: planes * h.output * w.output)
-    var o = 0
+    var values = [Float](repeating: 0, count: planes * windows.count)
     for plane in 0..<planes {
         let base = plane * inPlane
+        for o in 0..<windows.count where windows.divisors[o] > 0 {
+            var sum: Float = 0
+            for offset in windows.taps[o] { sum += x.storage[base + offset] }
+            values[plane * windows.count + o] = sum / Float(windows.divisors[o])
+        }
+    }
+    return NDArray(uncheckedShape: [x.shape[0], x.shape[1], h.output, w.output], storage: values)
+}
+
+/// The windows of average pooling over one plane, which every plane (and the backward) shares:
+/// per output position, the in-image offsets it reads (row-major, in tap order) and its divisor.
+struct AverageWindows {
+    let taps: [[Int]]
+    let divisors: [Int]
+    var count: Int { taps.count }
+
+    init(h: WindowAxis, w: WindowAxis, countIncludePad: Bool) {
+        var taps: [[Int]] = []
+        var divisors: [Int] = []
+        taps.reserveCapacity(h.output * w.output)
         for oh in 0..<h.output {
             for ow in 0..<w.output {
-                var sum: Float = 0
-                var inside = 0
+                var inside: [Int] = []
                 var padded = 0
                 for ki in 0..<h.kernel {
                     let ih = h.source(out: oh, tap: ki)
@@ -98,18 +117,16 @@ public func averagePool2d(_ x: NDArray<Float>, _ p: Pool2DParameters) throws -> 
                         let iw = w.source(out: ow, tap: kj)
                         guard iw >= -w.padBegin, iw < w.input + w.padEnd else { continue }
                         padded += 1
-                        guard ih >= 0, ih < h.input, iw >= 0, iw < w.input else { continue }
-                        sum += x.storage[base + ih * w.input + iw]
-                        inside += 1
+                        if ih >= 0, ih < h.input, iw >= 0, iw < w.input { inside.append(ih * w.input + iw) }
                     }
                 }
-                let divisor = p.countIncludePad ? padded : inside
-                values[o] = divisor > 0 ? sum / Float(divisor) : 0
-                o += 1
+                taps.append(inside)
+                divisors.append(countIncludePad ? padded : inside.count)
             }
         }
+        self.taps = taps
+        self.divisors = divisors
     }
-    return NDArray(uncheckedShape: [x.shape[0], x.shape[1], h.output, w.output], storage: values)
 }
 
 /// GlobalAveragePool / GlobalMaxPool: one value per (n, c) over all spatial axes, which are kept as 1s.
