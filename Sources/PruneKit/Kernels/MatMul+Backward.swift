@@ -34,7 +34,7 @@ public func gemmBackward(_ a: NDArray<Float>, _ b: NDArray<Float>, c: NDArray<Fl
 public func matmulBackward(_ a: NDArray<Float>, _ b: NDArray<Float>, gradOutput dy: NDArray<Float>) throws -> (a: NDArray<Float>, b: NDArray<Float>) {
     let geometry = try MatMulGeometry(a, b)
     let (m, k, n) = (geometry.m, geometry.k, geometry.n)
-    let (aBatch, bBatch, batch) = (geometry.aBatch, geometry.bBatch, geometry.batch)
+    let batch = geometry.batch
     let count = batch.reduce(1, *)
     guard dy.count == count * m * n else {
         throw KernelError.shape("MatMul output gradient \(dy.shape) does not match \(batch + [m, n])")
@@ -42,32 +42,20 @@ public func matmulBackward(_ a: NDArray<Float>, _ b: NDArray<Float>, gradOutput 
     var da = [Float](repeating: 0, count: a.count)
     var db = [Float](repeating: 0, count: b.count)
     if count > 0, m > 0, n > 0, k > 0 {
-        // Offsets of each batch's matrix in A and B (0-strides where a side is broadcast, so
-        // its gradient sums over that axis).
-        let aStrides = broadcastStrides(aBatch, to: batch).map { $0 * m * k }
-        let bStrides = broadcastStrides(bBatch, to: batch).map { $0 * k * n }
-        let walk = StridedRows(shape: batch, strides: [aStrides, bStrides])
-        let (stepA, stepB) = (walk.innerStrides[0], walk.innerStrides[1])
+        // Where a side is broadcast its offsets repeat, so its gradient sums over that axis.
         a.storage.withUnsafeBufferPointer { pa in
             b.storage.withUnsafeBufferPointer { pb in
                 dy.storage.withUnsafeBufferPointer { pg in
                     da.withUnsafeMutableBufferPointer { pda in
                         db.withUnsafeMutableBufferPointer { pdb in
-                            var index = 0
-                            walk.forEachRow { offsets in
-                                var (oa, ob) = (offsets[0], offsets[1])
-                                for _ in 0..<walk.rowLength {
-                                    let g = pg.baseAddress! + index * m * n
-                                    gemm(transA: false, transB: true, m: m, n: k, k: n, alpha: 1,
-                                         a: g, lda: n, b: pb.baseAddress! + ob, ldb: n,
-                                         beta: 1, c: pda.baseAddress! + oa, ldc: k)
-                                    gemm(transA: true, transB: false, m: k, n: n, k: m, alpha: 1,
-                                         a: pa.baseAddress! + oa, lda: k, b: g, ldb: n,
-                                         beta: 1, c: pdb.baseAddress! + ob, ldc: n)
-                                    index += 1
-                                    oa += stepA
-                                    ob += stepB
-                                }
+                            geometry.forEachMatrix { index, oa, ob in
+                                let g = pg.baseAddress! + index * m * n
+                                gemm(transA: false, transB: true, m: m, n: k, k: n, alpha: 1,
+                                     a: g, lda: n, b: pb.baseAddress! + ob, ldb: n,
+                                     beta: 1, c: pda.baseAddress! + oa, ldc: k)
+                                gemm(transA: true, transB: false, m: k, n: n, k: m, alpha: 1,
+                                     a: pa.baseAddress! + oa, lda: k, b: g, ldb: n,
+                                     beta: 1, c: pdb.baseAddress! + ob, ldc: n)
                             }
                         }
                     }

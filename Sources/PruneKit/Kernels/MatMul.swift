@@ -41,6 +41,25 @@ struct MatMulGeometry {
         }
         self.batch = batch
     }
+
+    /// Calls `body(index, aOffset, bOffset)` for every matrix of the batch in row-major order:
+    /// the offsets of its A and B matrices, 0-strided along the axes a side is broadcast on.
+    func forEachMatrix(_ body: (_ index: Int, _ a: Int, _ b: Int) -> Void) {
+        let aStrides = broadcastStrides(aBatch, to: batch).map { $0 * m * k }
+        let bStrides = broadcastStrides(bBatch, to: batch).map { $0 * k * n }
+        let walk = StridedRows(shape: batch, strides: [aStrides, bStrides])
+        let (stepA, stepB) = (walk.innerStrides[0], walk.innerStrides[1])
+        var index = 0
+        walk.forEachRow { offsets in
+            var (oa, ob) = (offsets[0], offsets[1])
+            for _ in 0..<walk.rowLength {
+                body(index, oa, ob)
+                index += 1
+                oa += stepA
+                ob += stepB
+            }
+        }
+    }
 }
 
 /// numpy matmul: 1-D operands are promoted (and the added axis removed), leading batch
@@ -48,7 +67,7 @@ struct MatMulGeometry {
 public func matmul(_ a: NDArray<Float>, _ b: NDArray<Float>) throws -> NDArray<Float> {
     let geometry = try MatMulGeometry(a, b)
     let (m, k, n) = (geometry.m, geometry.k, geometry.n)
-    let (aBatch, bBatch, batch) = (geometry.aBatch, geometry.bBatch, geometry.batch)
+    let (bBatch, batch) = (geometry.bBatch, geometry.batch)
     var shape = batch + [m, n]
     if a.rank == 1 { shape.remove(at: shape.count - 2) }
     if b.rank == 1 { shape.removeLast() }
@@ -60,25 +79,13 @@ public func matmul(_ a: NDArray<Float>, _ b: NDArray<Float>) throws -> NDArray<F
         // B is one matrix: the batches of A stack into a single (count·m)×k product.
         gemm(m: count * m, n: n, k: k, a: a.storage, b: b.storage, c: &out)
     } else if count > 0, m > 0, n > 0, k > 0 {
-        // Offsets of each batch's matrix in A and B (0-strides where a side is broadcast).
-        let aStrides = broadcastStrides(aBatch, to: batch).map { $0 * m * k }
-        let bStrides = broadcastStrides(bBatch, to: batch).map { $0 * k * n }
-        let walk = StridedRows(shape: batch, strides: [aStrides, bStrides])
-        let (stepA, stepB) = (walk.innerStrides[0], walk.innerStrides[1])
         a.storage.withUnsafeBufferPointer { pa in
             b.storage.withUnsafeBufferPointer { pb in
                 out.withUnsafeMutableBufferPointer { pc in
-                    var index = 0
-                    walk.forEachRow { offsets in
-                        var (oa, ob) = (offsets[0], offsets[1])
-                        for _ in 0..<walk.rowLength {
-                            gemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1,
-                                 a: pa.baseAddress! + oa, lda: k, b: pb.baseAddress! + ob, ldb: n,
-                                 beta: 0, c: pc.baseAddress! + index * m * n, ldc: n)
-                            index += 1
-                            oa += stepA
-                            ob += stepB
-                        }
+                    geometry.forEachMatrix { index, oa, ob in
+                        gemm(transA: false, transB: false, m: m, n: n, k: k, alpha: 1,
+                             a: pa.baseAddress! + oa, lda: k, b: pb.baseAddress! + ob, ldb: n,
+                             beta: 0, c: pc.baseAddress! + index * m * n, ldc: n)
                     }
                 }
             }
