@@ -18,14 +18,15 @@ public struct AccuracyRecovery: Sendable {
 
     /// One task to recover: its unpruned graph, its pruned graph, `keptRows` (row j of a pruned
     /// weight is row `keptRows[w][j]` of the original) and, per weight, the pruned rows that
-    /// are shared filters (`SharedParameters.sharedRows`), which the folded-BN correction leaves alone.
+    /// are shared filters, with their bank rows (`SharedParameters.sharedRows`): the folded-BN
+    /// correction gives each shared filter one scale in every task that uses it.
     public struct Task: Sendable {
         public var name: String
         public var original: Graph
         public var pruned: Graph
         public var keptRows: [String: [Int]]
-        public var sharedRows: [String: Set<Int>]
-        public init(name: String, original: Graph, pruned: Graph, keptRows: [String: [Int]], sharedRows: [String: Set<Int>] = [:]) {
+        public var sharedRows: [String: [Int: Int]]
+        public init(name: String, original: Graph, pruned: Graph, keptRows: [String: [Int]], sharedRows: [String: [Int: Int]] = [:]) {
             self.name = name
             self.original = original
             self.pruned = pruned
@@ -36,6 +37,7 @@ public struct AccuracyRecovery: Sendable {
 
     /// A task between recalibration and fine-tuning.
     private struct Prepared {
+        var reference: ClassifierGraph
         var model: ClassifierGraph
         var target: FineTuning.Target
         var labels: [Int]
@@ -43,8 +45,8 @@ public struct AccuracyRecovery: Sendable {
         var report: AccuracyReport
     }
 
-    /// Scores, recalibrates and corrects every task on its own (BN is per task), then fine-tunes
-    /// them together (`shared` ties their shared filters; one task is plain fine-tuning), and
+    /// Scores and recalibrates every task on its own (BN is per task), corrects folded convs of
+    /// all tasks together (a shared filter takes one scale), then fine-tunes them together (`shared` ties their shared filters; one task is plain fine-tuning), and
     /// scores them again. `progress(stage, fraction)` between batches; a throw there
     /// (cancellation) stops the run. Returns per task the graph to write and what each step did.
     public func run(_ tasks: [Task], shared: SharedParameters? = nil, progress: (String, Double) throws -> Void = { _, _ in })
@@ -56,6 +58,9 @@ public struct AccuracyRecovery: Sendable {
         for (t, task) in tasks.enumerated() {
             prepared.append(try prepare(task, labelName: labelNames[t], clock: &clock) { stage, f in try progress(stage, (Double(t) + f) / Double(tasks.count)) })
         }
+        try correctFoldedBatchNorms(&prepared, tasks: tasks, clock: &clock) { try progress("recalibrate", 0.5 + $0 / 2) }
+        for t in prepared.indices { prepared[t].report.afterRecalibration = try score(prepared[t]) { try progress("evaluate", 0) } }
+        clock.lap("evaluate")
         if options.epochs > 0 {
             var models = prepared.map(\.model)
             let epochs = try FineTuning.train(&models, targets: prepared.map(\.target), data: data, indices: split.training,
@@ -81,8 +86,7 @@ public struct AccuracyRecovery: Sendable {
                                     batchSize: options.batchSize, checkpoint: tick)
     }
 
-    /// Scores before and after pruning, recalibrates BN and corrects folded convs (shared rows
-    /// excepted), scores again.
+    /// Scores before and after pruning, recalibrates BN.
     private func prepare(_ task: Task, labelName: String?, clock: inout StageClock, progress: (String, Double) throws -> Void) throws -> Prepared {
         let reference = try ClassifierGraph(task.original, sampleShape: data.sampleShape)
         let model = try ClassifierGraph(task.pruned, sampleShape: data.sampleShape)
@@ -93,21 +97,31 @@ public struct AccuracyRecovery: Sendable {
         let report = AccuracyReport(labels: scoredAgainst, trainingSamples: split.training.count, heldOutSamples: split.heldOut.count,
                                     beforePruning: try score(reference, labels: labels, name: scoredAgainst, tick: tick),
                                     afterPruning: try score(model, labels: labels, name: scoredAgainst, tick: tick))
-        var p = Prepared(model: model, target: target, labels: labels, scoredAgainst: scoredAgainst, report: report)
+        var p = Prepared(reference: reference, model: model, target: target, labels: labels, scoredAgainst: scoredAgainst, report: report)
         clock.lap("evaluate")
 
-        let calibration = calibrationSamples()
-        try BatchNormRecalibration.recalibrate(&p.model, data: data, indices: calibration, batchSize: options.batchSize) {
+        try BatchNormRecalibration.recalibrate(&p.model, data: data, indices: calibrationSamples(), batchSize: options.batchSize) {
             try progress("recalibrate", $0 / 2)
         }
         p.report.recalibratedBatchNorms = p.model.graph.nodes.filter { $0.opType == "BatchNormalization" }.map(\.label)
-        p.report.correctedLayers = try FoldedBatchNormCorrection.correct(
-            &p.model, reference: reference, original: task.original, keptRows: task.keptRows, leaving: task.sharedRows, data: data,
-            indices: calibration, batchSize: options.batchSize) { try progress("recalibrate", 0.5 + $0 / 2) }
         clock.lap("recalibrate")
-        p.report.afterRecalibration = try score(p, tick: tick)
-        clock.lap("evaluate")
         return p
+    }
+
+    /// The folded-BN correction of every task's convs, in lockstep across tasks.
+    private func correctFoldedBatchNorms(_ prepared: inout [Prepared], tasks: [Task], clock: inout StageClock,
+                                         progress: (Double) throws -> Void) throws {
+        var models = prepared.map(\.model)
+        let subjects = zip(prepared, tasks).map { p, task in
+            FoldedBatchNormCorrection.Subject(reference: p.reference, original: task.original, keptRows: task.keptRows, sharedRows: task.sharedRows)
+        }
+        let corrected = try FoldedBatchNormCorrection.correct(&models, subjects: subjects, data: data, indices: calibrationSamples(),
+                                                              batchSize: options.batchSize, checkpoint: progress)
+        for t in prepared.indices {
+            prepared[t].model = models[t]
+            prepared[t].report.correctedLayers = corrected[t]
+        }
+        clock.lap("recalibrate")
     }
 
     /// The unpruned model's top-1 class of every held-out sample (0 elsewhere, unread): what a

@@ -41,35 +41,117 @@ public enum FoldedBatchNormCorrection {
         return now.shape[axis] < before.shape[axis]
     }
 
-    /// Corrects `model` (pruned) towards `reference` (unpruned) on `indices` of `data`;
-    /// `keptRows[w]` maps row j of a pruned weight `w` to its original row. Returns the labels
-    /// of the layers corrected. `checkpoint` gets the fraction done between batches.
-    ///
-    /// `leaving[w]` lists pruned rows of weight `w` to leave as they are: a multi-task model's
-    /// shared filters. A shared row is one parameter of several tasks, and each task would
-    /// scale it differently (its inputs, pruned differently upstream, differ), so correcting it
-    /// per task would split it into copies and the bundle could no longer rebuild the tasks.
-    /// Their tasks' own rows downstream are still corrected, measured after these, and
-    /// fine-tuning (which moves shared rows by the sum of the tasks' gradients) does the rest.
+    /// One model under correction: its unpruned `reference` and `original` graph, `keptRows[w]`
+    /// (row j of pruned weight `w` is its original row `keptRows[w][j]`) and `sharedRows[w]`
+    /// (pruned row → bank row, for a multi-task model's shared filters).
+    public struct Subject: Sendable {
+        public var reference: ClassifierGraph
+        public var original: Graph
+        public var keptRows: [String: [Int]]
+        public var sharedRows: [String: [Int: Int]]
+        public init(reference: ClassifierGraph, original: Graph, keptRows: [String: [Int]], sharedRows: [String: [Int: Int]] = [:]) {
+            self.reference = reference
+            self.original = original
+            self.keptRows = keptRows
+            self.sharedRows = sharedRows
+        }
+    }
+
+    /// Corrects `model` (pruned) towards `reference` (unpruned) on `indices` of `data`. Returns
+    /// the labels of the layers corrected. `checkpoint` gets the fraction done between batches.
     @discardableResult
     public static func correct(_ model: inout ClassifierGraph, reference: ClassifierGraph, original: Graph, keptRows: [String: [Int]],
-                               leaving: [String: Set<Int>] = [:], data: TrainingData, indices: [Int], batchSize: Int,
+                               data: TrainingData, indices: [Int], batchSize: Int,
                                checkpoint: (Double) throws -> Void = { _ in }) throws -> [String] {
-        let layers = targets(pruned: model.graph, original: original)
-        guard !layers.isEmpty, !indices.isEmpty else { return [] }
+        var models = [model]
+        let corrected = try correct(&models, subjects: [Subject(reference: reference, original: original, keptRows: keptRows)],
+                                    data: data, indices: indices, batchSize: batchSize, checkpoint: checkpoint)
+        model = models[0]
+        return corrected[0]
+    }
+
+    /// Corrects several task models together, layer by layer in lockstep, so that a shared
+    /// filter stays one filter: its row is one parameter of several tasks, so it takes one
+    /// scale a (the mean of the tasks' own), while each task's shift c is its own (biases are
+    /// per task, as BN is). Each task's own rows get their exact a and c. Returns per model
+    /// the labels of the layers corrected.
+    public static func correct(_ models: inout [ClassifierGraph], subjects: [Subject], data: TrainingData, indices: [Int], batchSize: Int,
+                               checkpoint: (Double) throws -> Void = { _ in }) throws -> [[String]] {
+        // Every model corrects every layer some model must: a shared filter's copies all move.
+        let order = lockstepOrder(models.indices.map { targets(pruned: models[$0].graph, original: subjects[$0].original) },
+                                  graph: models.first?.graph)
+        let layers = models.map { m in order.compactMap { label in m.graph.nodes.first { $0.label == label && $0.opType == "Conv" } } }
+        guard !order.isEmpty, !indices.isEmpty else { return layers.map { _ in [] } }
         let batches = BatchOrder.inOrder(indices, size: batchSize)
-        let passes = Double(layers.count + 1)
-        let outputs = layers.map { $0.outputs[0] }
-        let target = try moments(of: outputs, in: reference, data: data, batches: batches) { try checkpoint($0 / passes) }
-        for (l, layer) in layers.enumerated() {
-            let now = try moments(of: [layer.outputs[0]], in: model, data: data, batches: batches) {
-                try checkpoint((Double(l + 1) + $0) / passes)
-            }[0]
-            try apply(layer, measured: now, target: target[l], keptRows: keptRows[layer.inputs[1]], leaving: leaving[layer.inputs[1]] ?? [],
-                      to: &model.graph)
+        let passes = Double(models.count + order.count * models.count)
+        var done = 0.0
+        func tick(_ f: Double) throws { try checkpoint((done + f) / passes) }
+        var targetsOf: [[String: ChannelMoments]] = []
+        for (t, subject) in subjects.enumerated() {
+            let outputs = layers[t].map { $0.outputs[0] }
+            let moments = try moments(of: outputs, in: subject.reference, data: data, batches: batches, progress: tick)
+            targetsOf.append(Dictionary(uniqueKeysWithValues: zip(outputs, moments).map { ($0, $1) }))
+            done += 1
+        }
+        for label in order {
+            var plans: [(task: Int, layer: Node, plan: Plan)] = []
+            for t in models.indices {
+                guard let layer = layers[t].first(where: { $0.label == label }) else { continue }
+                let now = try moments(of: [layer.outputs[0]], in: models[t], data: data, batches: batches, progress: tick)[0]
+                done += 1
+                let plan = try Plan(layer, measured: now, target: targetsOf[t][layer.outputs[0]]!,
+                                    keptRows: subjects[t].keptRows[layer.inputs[1]], graph: models[t].graph)
+                plans.append((t, layer, plan))
+            }
+            tieSharedScales(&plans, sharedRows: subjects.map(\.sharedRows))
+            for p in plans { try apply(p.layer, plan: p.plan, to: &models[p.task].graph) }
         }
         try checkpoint(1)
-        return layers.map(\.label)
+        return layers.map { $0.map(\.label) }
+    }
+
+    /// The layers of every model in one order, topological in the first model's graph (the
+    /// tasks are aligned: their nodes share labels and order).
+    private static func lockstepOrder(_ layers: [[Node]], graph: Graph?) -> [String] {
+        var position: [String: Int] = [:]
+        for (i, node) in (graph?.nodes ?? []).enumerated() { position[node.label] = i }
+        let labels = Set(layers.flatMap { $0.map(\.label) })
+        return labels.sorted { (position[$0] ?? .max, $0) < (position[$1] ?? .max, $1) }
+    }
+
+    /// One layer's correction: row j's pre-activation y becomes scale[j]·y + shift[j].
+    struct Plan {
+        var scale: [Double]
+        var measuredMean: [Double]
+        var goalMean: [Double]
+
+        var shift: [Double] { scale.indices.map { goalMean[$0] - scale[$0] * measuredMean[$0] } }
+
+        init(_ layer: Node, measured: ChannelMoments, target: ChannelMoments, keptRows: [Int]?, graph: Graph) throws {
+            guard let weight = graph.initializers[layer.inputs[1]] else { throw CalibrationError.layerParameters(node: layer.label) }
+            let rows = weight.shape[0]
+            let original = keptRows ?? Array(0..<rows)
+            guard original.count == rows, measured.sum.count == rows else { throw CalibrationError.layerParameters(node: layer.label) }
+            let variance = measured.variance, goalVariance = target.variance
+            // A channel that is constant on the data can only be shifted.
+            scale = (0..<rows).map { j in variance[j] > 1e-12 ? (goalVariance[original[j]] / variance[j]).squareRoot() : 1 }
+            measuredMean = measured.mean
+            let goal = target.mean
+            goalMean = original.map { goal[$0] }
+        }
+    }
+
+    /// Gives the rows of one shared filter (same weight, same bank row) in every task the mean
+    /// of their scales; each task's shift then follows from its own measured mean.
+    private static func tieSharedScales(_ plans: inout [(task: Int, layer: Node, plan: Plan)], sharedRows: [[String: [Int: Int]]]) {
+        var users: [Int: [(plan: Int, row: Int)]] = [:]
+        for (p, entry) in plans.enumerated() {
+            for (row, bankRow) in sharedRows[entry.task][entry.layer.inputs[1]] ?? [:] { users[bankRow, default: []].append((p, row)) }
+        }
+        for rows in users.values where rows.count > 1 {
+            let mean = rows.reduce(0.0) { $0 + plans[$1.plan].plan.scale[$1.row] } / Double(rows.count)
+            for r in rows { plans[r.plan].plan.scale[r.row] = mean }
+        }
     }
 
     /// Per-channel moments of each of `values` over all `batches`, in one pass.
@@ -89,26 +171,15 @@ public enum FoldedBatchNormCorrection {
     }
 
     /// Scales row j of the weight by a_j and sets bias_j to a_j·bias_j + c_j (adding a bias when
-    /// the conv had none), in the tensors' own dtypes; rows in `leaving` keep a = 1, c = 0.
-    private static func apply(_ layer: Node, measured: ChannelMoments, target: ChannelMoments, keptRows: [Int]?,
-                              leaving: Set<Int>, to graph: inout Graph) throws {
+    /// the conv had none), in the tensors' own dtypes. Rows of one shared filter get the same
+    /// Float a, so their copies stay bit-identical.
+    private static func apply(_ layer: Node, plan: Plan, to graph: inout Graph) throws {
         guard let weight = graph.initializers[layer.inputs[1]] else { throw CalibrationError.layerParameters(node: layer.label) }
         let rows = weight.shape[0]
-        let original = keptRows ?? Array(0..<rows)
-        guard original.count == rows, measured.sum.count == rows else { throw CalibrationError.layerParameters(node: layer.label) }
         let biasName = layer.inputs.count > 2 && !layer.inputs[2].isEmpty ? layer.inputs[2] : nil
         if let biasName, graph.initializers[biasName] == nil { throw CalibrationError.layerParameters(node: layer.label) }
-        let (mean, variance) = (measured.mean, measured.variance)
-        let (goalMean, goalVariance) = (target.mean, target.variance)
-        var scale = [Float](repeating: 1, count: rows)
-        var shift = [Float](repeating: 0, count: rows)
-        for j in 0..<rows where !leaving.contains(j) {
-            let k = original[j]
-            // A channel that is constant on the data can only be shifted.
-            let a = variance[j] > 1e-12 ? (goalVariance[k] / variance[j]).squareRoot() : 1
-            scale[j] = Float(a)
-            shift[j] = Float(goalMean[k] - a * mean[j])
-        }
+        let scale = plan.scale.map { Float($0) }
+        let shift = plan.shift.map { Float($0) }
         var w = weight.floats()
         let perRow = w.count / max(rows, 1)
         for j in 0..<rows { for i in (j * perRow)..<((j + 1) * perRow) { w[i] *= scale[j] } }
