@@ -16,41 +16,47 @@ public struct AccuracyRecovery: Sendable {
         split = try DataSplit(count: data.count, heldOutFraction: options.heldOutFraction, seed: options.seed)
     }
 
-    /// One task to recover: its unpruned graph, its pruned graph, `keptRows` (row j of a pruned
-    /// weight is row `keptRows[w][j]` of the original) and, per weight, the pruned rows that
-    /// are shared filters, with their bank rows (`SharedParameters.sharedRows`): the folded-BN
-    /// correction gives each shared filter one scale in every task that uses it.
+    /// One task to recover: its unpruned graph, its pruned graph, and `keptRows` (row j of a
+    /// pruned weight is row `keptRows[w][j]` of the original).
     public struct Task: Sendable {
         public var name: String
         public var original: Graph
         public var pruned: Graph
         public var keptRows: [String: [Int]]
-        public var sharedRows: [String: [Int: Int]]
-        public init(name: String, original: Graph, pruned: Graph, keptRows: [String: [Int]], sharedRows: [String: [Int: Int]] = [:]) {
+        public init(name: String, original: Graph, pruned: Graph, keptRows: [String: [Int]]) {
             self.name = name
             self.original = original
             self.pruned = pruned
             self.keptRows = keptRows
-            self.sharedRows = sharedRows
         }
+    }
+
+    /// What recovery gives back per task: `graph` to write; `unscaled`, the same with each
+    /// folded-back conv weight before its row `gains` (what a bundle's banks hold).
+    public struct Recovered: Sendable {
+        public var graph: Graph
+        public var unscaled: Graph
+        public var gains: [String: [Float]]
+        public var report: AccuracyReport
     }
 
     /// A task between recalibration and fine-tuning.
     private struct Prepared {
-        var reference: ClassifierGraph
         var model: ClassifierGraph
+        var unfolded: UnfoldedBatchNorm
         var target: FineTuning.Target
         var labels: [Int]
         var scoredAgainst: String
         var report: AccuracyReport
     }
 
-    /// Scores and recalibrates every task on its own (BN is per task), corrects folded convs of
-    /// all tasks together (a shared filter takes one scale), then fine-tunes them together (`shared` ties their shared filters; one task is plain fine-tuning), and
-    /// scores them again. `progress(stage, fraction)` between batches; a throw there
-    /// (cancellation) stops the run. Returns per task the graph to write and what each step did.
+    /// Scores every task, gives each folded conv its BN back (`UnfoldedBatchNorm`), recalibrates
+    /// every BN on its task's own data pass (BN is per task), fine-tunes the tasks together
+    /// (`shared` ties their shared filters, which the BNs leave untouched; one task is plain
+    /// fine-tuning), scores them again, and folds the BNs back. `progress(stage, fraction)`
+    /// between batches; a throw there (cancellation) stops the run.
     public func run(_ tasks: [Task], shared: SharedParameters? = nil, progress: (String, Double) throws -> Void = { _, _ in })
-        throws -> (graphs: [Graph], reports: [AccuracyReport], seconds: [String: Double]) {
+        throws -> (tasks: [Recovered], seconds: [String: Double]) {
         var clock = StageClock()
         // Per task: labels (cross-entropy), or none (distillation from its unpruned model).
         let labelNames = try data.labelNames(forTasks: tasks.map(\.name))
@@ -58,9 +64,6 @@ public struct AccuracyRecovery: Sendable {
         for (t, task) in tasks.enumerated() {
             prepared.append(try prepare(task, labelName: labelNames[t], clock: &clock) { stage, f in try progress(stage, (Double(t) + f) / Double(tasks.count)) })
         }
-        try correctFoldedBatchNorms(&prepared, tasks: tasks, clock: &clock) { try progress("recalibrate", 0.5 + $0 / 2) }
-        for t in prepared.indices { prepared[t].report.afterRecalibration = try score(prepared[t]) { try progress("evaluate", 0) } }
-        clock.lap("evaluate")
         if options.epochs > 0 {
             var models = prepared.map(\.model)
             let epochs = try FineTuning.train(&models, targets: prepared.map(\.target), data: data, indices: split.training,
@@ -74,7 +77,16 @@ public struct AccuracyRecovery: Sendable {
             }
             clock.lap("evaluate")
         }
-        return (prepared.map(\.model.exportable), prepared.map(\.report), clock.seconds)
+        let recovered = try prepared.map { p in
+            var model = p.model
+            let gains = try p.unfolded.fold(&model.graph)
+            let unscaled = model.exportable
+            var graph = unscaled
+            for (name, g) in gains { graph.setInitializer(name, RowGains.apply(g, to: graph.initializers[name]!)) }
+            return Recovered(graph: graph, unscaled: unscaled, gains: gains, report: p.report)
+        }
+        clock.lap("recalibrate")
+        return (recovered, clock.seconds)
     }
 
     private func score(_ p: Prepared, tick: () throws -> Void) throws -> ClassifierScore {
@@ -86,42 +98,34 @@ public struct AccuracyRecovery: Sendable {
                                     batchSize: options.batchSize, checkpoint: tick)
     }
 
-    /// Scores before and after pruning, recalibrates BN.
+    /// Scores before and after pruning, unfolds folded BN, recalibrates every BN, scores again.
     private func prepare(_ task: Task, labelName: String?, clock: inout StageClock, progress: (String, Double) throws -> Void) throws -> Prepared {
         let reference = try ClassifierGraph(task.original, sampleShape: data.sampleShape)
-        let model = try ClassifierGraph(task.pruned, sampleShape: data.sampleShape)
+        var model = try ClassifierGraph(task.pruned, sampleShape: data.sampleShape)
         let labels = try labelName.map { data.labels[$0]! } ?? teacherPredictions(reference)
         let target: FineTuning.Target = labelName.map { .labels(labels, name: $0) } ?? .teacher(reference)
         let scoredAgainst = labelName ?? AccuracyReport.teacherLabels
         let tick = { try progress("evaluate", 0) }
-        let report = AccuracyReport(labels: scoredAgainst, trainingSamples: split.training.count, heldOutSamples: split.heldOut.count,
+        var report = AccuracyReport(labels: scoredAgainst, trainingSamples: split.training.count, heldOutSamples: split.heldOut.count,
                                     beforePruning: try score(reference, labels: labels, name: scoredAgainst, tick: tick),
                                     afterPruning: try score(model, labels: labels, name: scoredAgainst, tick: tick))
-        var p = Prepared(reference: reference, model: model, target: target, labels: labels, scoredAgainst: scoredAgainst, report: report)
         clock.lap("evaluate")
 
-        try BatchNormRecalibration.recalibrate(&p.model, data: data, indices: calibrationSamples(), batchSize: options.batchSize) {
-            try progress("recalibrate", $0 / 2)
+        let calibration = calibrationSamples()
+        let convs = UnfoldedBatchNorm.convs(of: model.graph)
+        let goal = try UnfoldedBatchNorm.goal(reference: reference, convs: convs, keptRows: task.keptRows, data: data,
+                                              batches: BatchOrder.inOrder(calibration, size: options.batchSize)) { try progress("recalibrate", $0 / 2) }
+        report.recalibratedBatchNorms = model.graph.nodes.filter { $0.opType == "BatchNormalization" }.map(\.label)
+        let unfolded = try UnfoldedBatchNorm.unfold(&model.graph, goal: goal)
+        report.correctedLayers = unfolded.sites.map(\.conv)
+        try BatchNormRecalibration.recalibrate(&model, data: data, indices: calibration, batchSize: options.batchSize) {
+            try progress("recalibrate", 0.5 + $0 / 2)
         }
-        p.report.recalibratedBatchNorms = p.model.graph.nodes.filter { $0.opType == "BatchNormalization" }.map(\.label)
         clock.lap("recalibrate")
+        var p = Prepared(model: model, unfolded: unfolded, target: target, labels: labels, scoredAgainst: scoredAgainst, report: report)
+        p.report.afterRecalibration = try score(p, tick: tick)
+        clock.lap("evaluate")
         return p
-    }
-
-    /// The folded-BN correction of every task's convs, in lockstep across tasks.
-    private func correctFoldedBatchNorms(_ prepared: inout [Prepared], tasks: [Task], clock: inout StageClock,
-                                         progress: (Double) throws -> Void) throws {
-        var models = prepared.map(\.model)
-        let subjects = zip(prepared, tasks).map { p, task in
-            FoldedBatchNormCorrection.Subject(reference: p.reference, original: task.original, keptRows: task.keptRows, sharedRows: task.sharedRows)
-        }
-        let corrected = try FoldedBatchNormCorrection.correct(&models, subjects: subjects, data: data, indices: calibrationSamples(),
-                                                              batchSize: options.batchSize, checkpoint: progress)
-        for t in prepared.indices {
-            prepared[t].model = models[t]
-            prepared[t].report.correctedLayers = corrected[t]
-        }
-        clock.lap("recalibrate")
     }
 
     /// The unpruned model's top-1 class of every held-out sample (0 elsewhere, unread): what a
@@ -161,7 +165,8 @@ public struct AccuracyReport: Sendable, Codable, Equatable {
     public var afterFineTuning: ClassifierScore?
     /// BatchNormalization nodes whose running statistics were re-estimated.
     public var recalibratedBatchNorms: [String] = []
-    /// Convs given the folded-BN affine correction.
+    /// Convs whose BN the export had folded in: given a BN for recalibration and fine-tuning
+    /// (`UnfoldedBatchNorm`), folded back into them afterwards.
     public var correctedLayers: [String] = []
     /// `cross-entropy` or `distillation`, when fine-tuned.
     public var loss: String?
