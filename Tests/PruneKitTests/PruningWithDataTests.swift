@@ -61,7 +61,8 @@ import Testing
         #expect(onDisk.models[0].accuracy == accuracy)
     }
 
-    /// Without labels the unpruned model is the teacher; BN-free convs get the folded-BN correction.
+    /// Without labels the unpruned model is the teacher; every BN-free conv gets its BN back for
+    /// recalibration and fine-tuning, and the model written has it folded in again.
     @Test func distillsWithoutLabelsAndCorrectsFoldedConvs() throws {
         let (dir, model, labelled, _) = try Self.setUp(.concat)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -73,7 +74,9 @@ import Testing
         let accuracy = try #require(report.models[0].accuracy)
         #expect(accuracy.labels == AccuracyReport.teacherLabels)
         #expect(accuracy.beforePruning.accuracy == 1)
-        #expect(accuracy.correctedLayers == ["branch1", "branch2", "mix"])
+        #expect(accuracy.correctedLayers == ["stem", "branch1", "branch2", "mix"])
+        let written = try ModelFile.load(dir.appendingPathComponent("out").appendingPathComponent(model.lastPathComponent)).graph
+        #expect(written.nodes.map(\.opType) == (try ModelFile.load(model).graph.nodes.map(\.opType)))
         #expect(accuracy.loss == "distillation")
         #expect(accuracy.afterFineTuning != nil)
     }
