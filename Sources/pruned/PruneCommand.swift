@@ -18,8 +18,9 @@ struct PruneCommand: ParsableCommand {
             With --data (safetensors: 'input' N×C×H×W, 'label' N class indices or one 'label.<task>' \
             per model; a model without labels distils from its unpruned self), 10% of the samples (seeded) \
             are held out; each model is scored on them before and after pruning, its BN running \
-            statistics are re-estimated on the rest (for BN folded into convs at export: a per-channel \
-            affine correction restoring each channel's mean and variance), it is fine-tuned for \
+            statistics are re-estimated on the rest (BN folded into convs at export is given back for \
+            this, targeting each channel's unpruned mean and variance, and folded in again after), \
+            it is fine-tuned for \
             --finetune-epochs epochs (SGD with momentum and weight decay, cosine schedule), and \
             scored after each step in report.json. The weights written are the fine-tuned ones.
 
