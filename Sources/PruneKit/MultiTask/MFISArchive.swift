@@ -105,10 +105,20 @@ final class MFISArchive: Sendable {
 
     static func pack(_ x: [Bool]) -> [UInt64] {
         var words = [UInt64](repeating: 0, count: (x.count + 63) / 64)
-        x.withUnsafeBufferPointer { bits in
-            // A Bool is one byte, 0 or 1.
-            let bytes = UnsafeRawPointer(bits.baseAddress!).assumingMemoryBound(to: UInt8.self)
-            for i in 0..<x.count where bytes[i] != 0 { words[i >> 6] |= 1 << UInt64(i & 63) }
+        x.withUnsafeBytes { bytes in
+            // A Bool is one byte, 0 or 1: eight of them as one word, and one multiply gathers
+            // byte i's low bit into bit 56 + i (the partial products below bit 56 cannot carry
+            // into it; those above fall off the word).
+            var i = 0
+            while i + 8 <= x.count {
+                let eight = bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                words[i >> 6] |= ((eight &* 0x0102_0408_1020_4080) >> 56) << UInt64(i & 63)
+                i += 8
+            }
+            while i < x.count {
+                if bytes[i] != 0 { words[i >> 6] |= 1 << UInt64(i & 63) }
+                i += 1
+            }
         }
         return words
     }
