@@ -48,15 +48,19 @@ public struct JobConfig: Sendable, Codable, Equatable {
     public var lr: Float = TrainingOptions.defaultLearningRate
     /// Mini-batch size for fine-tuning, recalibration and scoring.
     public var batchSize: Int = TrainingOptions.defaultBatchSize
+    /// Fraction of the data held out and scored; 0 scores on the training samples.
+    public var holdout: Double = DataSplit.defaultHeldOutFraction
 
     public init() {}
 
     public static let keys: Set<String> = [
         "rate", "budget", "criteria", "sharing", "biasCompensation", "seed", "generations", "population", "format", "finetuneEpochs", "lr", "batchSize",
+        "holdout",
     ]
 
     enum CodingKeys: String, CodingKey {
         case rate, budget, criteria, sharing, biasCompensation, seed, generations, population, format, finetuneEpochs, lr, batchSize
+        case holdout
     }
 
     /// Missing keys take their defaults, so a job.json written before a key existed still loads.
@@ -75,11 +79,12 @@ public struct JobConfig: Sendable, Codable, Equatable {
         finetuneEpochs = try c.decodeIfPresent(Int.self, forKey: .finetuneEpochs) ?? defaults.finetuneEpochs
         lr = try c.decodeIfPresent(Float.self, forKey: .lr) ?? defaults.lr
         batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? defaults.batchSize
+        holdout = try c.decodeIfPresent(Double.self, forKey: .holdout) ?? defaults.holdout
     }
 
     /// The training recipe of a job with data: these keys, the rest at their defaults.
     public var training: TrainingOptions {
-        TrainingOptions(epochs: finetuneEpochs, learningRate: lr, batchSize: batchSize)
+        TrainingOptions(epochs: finetuneEpochs, learningRate: lr, batchSize: batchSize, heldOutFraction: holdout, seed: seed)
     }
 
     /// A config that does not validate: the field and what is wrong with it (HTTP 422).
@@ -116,6 +121,7 @@ public struct JobConfig: Sendable, Codable, Equatable {
             switch field {
             case .epochs: throw Invalid(field: "finetuneEpochs", message: message)
             case .batchSize: throw Invalid(field: "batchSize", message: message)
+            case .heldOutFraction: throw Invalid(field: "holdout", message: message)
             default: throw Invalid(field: "lr", message: message)
             }
         }

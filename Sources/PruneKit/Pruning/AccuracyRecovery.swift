@@ -94,7 +94,7 @@ public struct AccuracyRecovery: Sendable {
     }
 
     private func score(_ model: ClassifierGraph, labels: [Int], name: String, tick: () throws -> Void) throws -> ClassifierScore {
-        try ClassifierScore.measure(model, data: data, indices: split.heldOut, labels: labels, labelName: name,
+        try ClassifierScore.measure(model, data: data, indices: scored, labels: labels, labelName: name,
                                     batchSize: options.batchSize, checkpoint: tick)
     }
 
@@ -107,6 +107,7 @@ public struct AccuracyRecovery: Sendable {
         let scoredAgainst = labelName ?? AccuracyReport.teacherLabels
         let tick = { try progress("evaluate", 0) }
         var report = AccuracyReport(labels: scoredAgainst, trainingSamples: split.training.count, heldOutSamples: split.heldOut.count,
+                                    scoredOn: split.heldOut.isEmpty ? AccuracyReport.scoredOnTraining : AccuracyReport.scoredOnHeldOut,
                                     beforePruning: try score(reference, labels: labels, name: scoredAgainst, tick: tick),
                                     afterPruning: try score(model, labels: labels, name: scoredAgainst, tick: tick))
         clock.lap("evaluate")
@@ -132,11 +133,15 @@ public struct AccuracyRecovery: Sendable {
     /// model is scored against when the data has no labels.
     private func teacherPredictions(_ reference: ClassifierGraph) throws -> [Int] {
         var labels = [Int](repeating: 0, count: data.count)
-        for batch in BatchOrder.inOrder(split.heldOut, size: options.batchSize) {
+        for batch in BatchOrder.inOrder(scored, size: options.batchSize) {
             for (i, p) in zip(batch, ClassifierScore.predictions(try reference.logits(data.inputs(batch)))) { labels[i] = p }
         }
         return labels
     }
+
+    /// The samples every score is taken on: the held-out split, or with none held out
+    /// (`--holdout 0`) the training samples.
+    var scored: [Int] { split.heldOut.isEmpty ? split.training : split.heldOut }
 
     /// The training split, or a seeded subset of `calibrationLimit` of it.
     private func calibrationSamples() -> [Int] {
@@ -158,6 +163,11 @@ public struct AccuracyReport: Sendable, Codable, Equatable {
     public var labels: String
     public var trainingSamples: Int
     public var heldOutSamples: Int
+    /// What the scores are measured on: `held-out` samples, or the `training` samples when
+    /// none were held out (absent in reports from before it was recorded: held-out).
+    public var scoredOn: String?
+    public static let scoredOnHeldOut = "held-out"
+    public static let scoredOnTraining = "training"
     public var beforePruning: ClassifierScore
     public var afterPruning: ClassifierScore
     /// After BN recalibration and the folded-BN correction (equal to `afterPruning` when neither applied).
@@ -173,7 +183,9 @@ public struct AccuracyReport: Sendable, Codable, Equatable {
     /// Mean training loss of each fine-tuning epoch.
     public var epochs: [FineTuning.Epoch] = []
 
-    public init(labels: String, trainingSamples: Int, heldOutSamples: Int, beforePruning: ClassifierScore, afterPruning: ClassifierScore) {
+    public init(labels: String, trainingSamples: Int, heldOutSamples: Int, scoredOn: String = scoredOnHeldOut,
+                beforePruning: ClassifierScore, afterPruning: ClassifierScore) {
+        self.scoredOn = scoredOn
         self.labels = labels
         self.trainingSamples = trainingSamples
         self.heldOutSamples = heldOutSamples
