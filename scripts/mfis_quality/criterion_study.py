@@ -535,5 +535,31 @@ def tap_levels(arch, W):
     return levels
 
 
+def own_gamma(ctx, g):
+    """Mean |γ| of the channel's BNs (known only when the export keeps BN)."""
+    return sum(ctx["sd"][bn_of(p) + ".weight"].abs() for p in g["producers"]) / len(g["producers"])
+
+
+SCORES["cons*gamma"] = lambda c, g: consumer_norm(c, g) * own_gamma(c, g)
+
+
+def consumer_unfolded(ctx, g):
+    """Consumer L1 on the torch weights (a kept-BN export read without folding the consumer's BN)."""
+    n = size(ctx["W"], g)
+    return sum(consumer_slices({c: (ctx["sd"][c + ".weight"], None)}, c, k, n).abs().sum(1) for c, k, _ in g["consumers"])
+
+
+SCORES["cons-unfolded"] = consumer_unfolded
+
+
+def fpgm_l2(rows):
+    """Σ_j ‖w_i − w_j‖₂: what `IrreplaceabilityCriterion.fpgm` computes on a group's rows."""
+    return torch.cdist(rows[None], rows[None], p=2)[0].sum(0)
+
+
+SCORES["fpgm-producer"] = lambda c, g: fpgm_l2(torch.cat([c["W"][p][0].reshape(size(c["W"], g), -1).double() for p in g["producers"]], 1))
+SCORES["fpgm-consumer"] = lambda c, g: fpgm_l2(torch.cat([consumer_slices(c["W"], n, k, size(c["W"], g)).double() for n, k, _ in g["consumers"]], 1))
+
+
 if __name__ == "__main__":
     main()

@@ -30,22 +30,33 @@ public struct GroupEvidence: Sendable {
     public static func collect(_ aligned: AlignedTasks, options: MFISOptions) -> [GroupEvidence] {
         let ids = aligned.prunableGroups.map(\.id)
         let bnScales = aligned.tasks.map { MagnitudeCriterion.batchNormScales($0.graph) }
+        let bnGains = options.magnitudeScore == .consumer ? aligned.tasks.map { MagnitudeCriterion.batchNormGains($0.graph) } : []
         return concurrentMap(ids) { g in
-            compute(group: g, aligned: aligned, bnScales: bnScales, options: options)
+            compute(group: g, aligned: aligned, bnScales: bnScales, bnGains: bnGains, options: options)
         }
     }
 
     /// Only what the options use is computed: with magnitude alone and no sharing, no filter
     /// matrix is even assembled (the L1 ranking costs one pass over the weights).
-    static func compute(group g: Int, aligned: AlignedTasks, bnScales: [[String: String]], options: MFISOptions) -> GroupEvidence {
+    static func compute(group g: Int, aligned: AlignedTasks, bnScales: [[String: String]], bnGains: [[String: [Float]]],
+                        options: MFISOptions) -> GroupEvidence {
         let T = aligned.count
         let size = aligned.groups[g].size
         let magnitudes = aligned.tasks.indices.map { t in
             let task = aligned.tasks[t]
-            let own = MagnitudeCriterion.bnAware(ofGroup: g, groups: task.groups, lookup: task.lookup, graph: task.graph, bnScales: bnScales[t])
-            guard options.magnitudeScore == .producerTimesConsumer else { return own }
-            let readers = MagnitudeCriterion.consumerL1(ofGroup: g, groups: task.groups, lookup: task.lookup, graph: task.graph)
-            return readers.contains { $0 > 0 } ? zip(own, readers).map(*) : own
+            let own = { MagnitudeCriterion.bnAware(ofGroup: g, groups: task.groups, lookup: task.lookup, graph: task.graph, bnScales: bnScales[t]) }
+            switch options.magnitudeScore {
+            case .producer:
+                return own()
+            case .producerTimesConsumer:
+                let readers = MagnitudeCriterion.consumerL1(ofGroup: g, groups: task.groups, lookup: task.lookup, graph: task.graph)
+                return readers.contains { $0 > 0 } ? zip(own(), readers).map(*) : own()
+            case .consumer:
+                // A group no weight reads (nothing to measure on the output side) falls back to its filters.
+                let readers = MagnitudeCriterion.consumerL1(ofGroup: g, groups: task.groups, lookup: task.lookup, graph: task.graph,
+                                                            outputGains: bnGains[t])
+                return readers.contains { $0 > 0 } ? readers : own()
+            }
         }
         let wantIrreplaceability = options.criteria.contains(.irreplaceability)
         let wantShareability = options.criteria.contains(.shareability)

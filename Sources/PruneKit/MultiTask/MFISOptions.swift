@@ -38,6 +38,11 @@ public struct MFISOptions: Sendable, Equatable {
         case producer
         /// That times the L1 of the consumers' input slices for the channel (output side).
         case producerTimesConsumer = "producer-consumer"
+        /// The L1 of the consumers' input slices alone, each consumer's output rows scaled by its
+        /// own BN as folding would (`MagnitudeCriterion.consumerL1`): how much the next layers read
+        /// the channel. On BN-folded exports the producer's rows carry the BN's γ/σ, which ranks
+        /// channels no better than chance (scripts/mfis_quality/README.md); the readers' weights do not.
+        case consumer
     }
 
     public var target: Target
