@@ -49,7 +49,7 @@ struct PruneCommand: ParsableCommand {
     var biasCompensation = false
 
     @Option(help: ArgumentHelp("What magnitude measures: producer (L1 of the filter, times |BN γ|), producer-consumer (times the L1 of the next layers' weights for the channel) or consumer (the L1 of the next layers' weights for the channel alone, BN folded).", visibility: .hidden))
-    var magnitude: String = MFISOptions.MagnitudeScore.producerTimesConsumer.rawValue
+    var magnitude: String = MFISOptions.MagnitudeScore.consumer.rawValue
 
     @Option(help: "Seed of the optimizer (and, with --data, of the held-out split and the batch order): the same seed gives the same result.")
     var seed: UInt64 = 0

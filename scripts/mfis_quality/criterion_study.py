@@ -560,6 +560,11 @@ def fpgm_l2(rows):
 SCORES["fpgm-producer"] = lambda c, g: fpgm_l2(torch.cat([c["W"][p][0].reshape(size(c["W"], g), -1).double() for p in g["producers"]], 1))
 SCORES["fpgm-consumer"] = lambda c, g: fpgm_l2(torch.cat([consumer_slices(c["W"], n, k, size(c["W"], g)).double() for n, k, _ in g["consumers"]], 1))
 
+SCORES["fpgm-both"] = lambda c, g: fpgm_l2(torch.cat([c["W"][p][0].reshape(size(c["W"], g), -1).double() for p in g["producers"]]
+                                                    + [consumer_slices(c["W"], n, k, size(c["W"], g)).double() for n, k, _ in g["consumers"]], 1))
+SCORES["cons+fpgm-cons"] = lambda c, g: (lambda a, b: a / a.sum() + b / b.sum())(consumer_norm(c, g), SCORES["fpgm-consumer"](c, g))
+SCORES["cons+fpgm-prod"] = lambda c, g: (lambda a, b: a / a.sum() + b / b.sum())(consumer_norm(c, g), SCORES["fpgm-producer"](c, g))
+
 
 if __name__ == "__main__":
     main()
