@@ -94,13 +94,46 @@ import Testing
                       (0..<3).map { Double(abs(rows[2 * $0]) + abs(rows[2 * $0 + 1])) }))
     }
 
+    @Test func consumerRowsAreWhatTheReadersTakeOfEachChannel() throws {
+        let g = readerNet(bn: (gamma: [2, -1], variance: [4 - 1e-5, 0.25 - 1e-5]))
+        let groups = ChannelGroups.analyze(g)
+        let c = try #require(groups.groups.first { $0.name == "c" }).id
+        let lookup = ChannelGroupLookup(groups)
+        // Channel i's row is column i of d = [[1, −2, 0.5], [3, 0, −1]], over d's two output rows.
+        #expect(FilterMatrix.consumers(ofGroup: c, groups: groups, lookup: lookup, graph: g)
+                == FilterMatrix(rows: 3, width: 2, values: [1, 3, -2, 0, 0.5, -1]))
+        // With the BN after d folded in: row 0 × 1, row 1 × 2 (up to the ε rounding).
+        let folded = FilterMatrix.consumers(ofGroup: c, groups: groups, lookup: lookup, graph: g,
+                                            outputGains: MagnitudeCriterion.batchNormGains(g))
+        #expect(close(folded.values.map(Double.init), [1, 6, -2, 0, 0.5, -2]))
+    }
+
+    @Test func irreplaceabilityComparesTheReadersRowsWhenAsked() throws {
+        // Rows (1, 3), (−2, 0), (0.5, −1): ‖r0 − r1‖ = √18, ‖r0 − r2‖ = √16.25, ‖r1 − r2‖ = √7.25.
+        let aligned = try AlignedTasks(names: ["t"], graphs: [readerNet()])
+        let c = try #require(aligned.groups.first { $0.name == "c" }).id
+        let options = MFISOptions(criteria: [.magnitude, .irreplaceability], sharing: false, irreplaceabilityRows: .consumer)
+        let e = try #require(GroupEvidence.collect(aligned, options: options).first { $0.group == c })
+        let (a, b, d) = (Double(18).squareRoot(), Double(16.25).squareRoot(), Double(7.25).squareRoot())
+        #expect(close(e.scores[0].irreplaceability, [a + b, a + d, b + d]))
+        // The filters' own rows otherwise (c's 3 rows of 2 input weights).
+        let producer = MFISOptions(criteria: [.magnitude, .irreplaceability], sharing: false, irreplaceabilityRows: .producer)
+        let p = try #require(GroupEvidence.collect(aligned, options: producer).first { $0.group == c })
+        let filters = FilterMatrix.producers(ofGroup: c, groups: aligned.tasks[0].groups, lookup: aligned.tasks[0].lookup, graph: aligned.tasks[0].graph)
+        #expect(close(p.scores[0].irreplaceability, IrreplaceabilityCriterion.fpgm(FilterGeometry(filters))))
+        #expect(!close(p.scores[0].irreplaceability, e.scores[0].irreplaceability))
+    }
+
     @Test func aGroupNothingReadsFallsBackToItsFilters() throws {
         let g = readerNet(readers: [0, 0, 0, 0, 0, 0])
         let aligned = try AlignedTasks(names: ["t"], graphs: [g])
-        let evidence = GroupEvidence.collect(aligned, options: MFISOptions(criteria: [.magnitude], sharing: false, magnitudeScore: .consumer))
+        let options = MFISOptions(criteria: [.magnitude, .irreplaceability], sharing: false, magnitudeScore: .consumer,
+                                  irreplaceabilityRows: .consumer)
         let c = try #require(aligned.groups.first { $0.name == "c" }).id
+        let e = try #require(GroupEvidence.collect(aligned, options: options).first { $0.group == c })
         let rows = g.initializers["c.weight"]!.floats()
-        #expect(close(try #require(evidence.first { $0.group == c }).scores[0].magnitude,
-                      (0..<3).map { Double(abs(rows[2 * $0]) + abs(rows[2 * $0 + 1])) }))
+        #expect(close(e.scores[0].magnitude, (0..<3).map { Double(abs(rows[2 * $0]) + abs(rows[2 * $0 + 1])) }))
+        let filters = FilterMatrix.producers(ofGroup: c, groups: aligned.tasks[0].groups, lookup: aligned.tasks[0].lookup, graph: aligned.tasks[0].graph)
+        #expect(close(e.scores[0].irreplaceability, IrreplaceabilityCriterion.fpgm(FilterGeometry(filters))))
     }
 }

@@ -26,11 +26,13 @@ import criterion_study as cs  # noqa: E402
 from config import RATES, TASKS  # noqa: E402
 
 
-def run_variant(binary, flags, folder, arch, rate, work):
+def run_variant(binary, flags, folder, arch, rate, work, single=False):
+    """One job with the four task models (or, `single`, one job per model); the output folder."""
     out = tempfile.mkdtemp(prefix="crit-", dir=work)
     paths = [os.path.join(folder, arch, f"{t}.onnx") for t in TASKS]
-    cmd = [binary, "prune", *paths, "--rate", str(rate), "--seed", "0", "--out", out, *shlex.split(flags)]
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    for job in ([[p] for p in paths] if single else [paths]):
+        cmd = [binary, "prune", *job, "--rate", str(rate), "--seed", "0", "--out", out, *shlex.split(flags)]
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     return out
 
 
@@ -42,6 +44,7 @@ def main():
     ap.add_argument("--rates", default=",".join(map(str, RATES)))
     ap.add_argument("--archs", default="vgg,resnet")
     ap.add_argument("--work", default=tempfile.gettempdir())
+    ap.add_argument("--single", action="store_true", help="prune each task model in a job of its own (T = 1)")
     ap.add_argument("--json")
     args = ap.parse_args()
     torch.set_num_threads(1)
@@ -56,7 +59,7 @@ def main():
             for name, flags in variants.items():
                 row = []
                 for rate in rates:
-                    out = run_variant(args.pruned, flags, folder, arch, rate, args.work)
+                    out = run_variant(args.pruned, flags, folder, arch, rate, args.work, args.single)
                     accs = []
                     for t in TASKS:
                         W = cs.load_folded(os.path.join(out, f"{t}.onnx"))

@@ -30,7 +30,8 @@ public struct GroupEvidence: Sendable {
     public static func collect(_ aligned: AlignedTasks, options: MFISOptions) -> [GroupEvidence] {
         let ids = aligned.prunableGroups.map(\.id)
         let bnScales = aligned.tasks.map { MagnitudeCriterion.batchNormScales($0.graph) }
-        let bnGains = options.magnitudeScore == .consumer ? aligned.tasks.map { MagnitudeCriterion.batchNormGains($0.graph) } : []
+        let readers = options.magnitudeScore == .consumer || options.irreplaceabilityRows == .consumer
+        let bnGains = readers ? aligned.tasks.map { MagnitudeCriterion.batchNormGains($0.graph) } : []
         return concurrentMap(ids) { g in
             compute(group: g, aligned: aligned, bnScales: bnScales, bnGains: bnGains, options: options)
         }
@@ -60,15 +61,25 @@ public struct GroupEvidence: Sendable {
         }
         let wantIrreplaceability = options.criteria.contains(.irreplaceability)
         let wantShareability = options.criteria.contains(.shareability)
-        let needGeometry = wantIrreplaceability || (T == 1 && wantShareability) || options.sharing
+        let readersIrreplaceability = wantIrreplaceability && options.irreplaceabilityRows == .consumer
+        let needGeometry = (wantIrreplaceability && !readersIrreplaceability) || (T == 1 && wantShareability) || options.sharing
         let needFilters = needGeometry || (T >= 2 && wantShareability)
         let filters = needFilters ? aligned.tasks.map { FilterMatrix.producers(ofGroup: g, groups: $0.groups, lookup: $0.lookup, graph: $0.graph) } : []
         let geometry = needGeometry ? filters.map(FilterGeometry.init) : []
         let zeros = [Double](repeating: 0, count: size)
         let across = T >= 2 && wantShareability ? ShareabilityCriterion.acrossTasks(filters) : nil
+        let irreplaceability: (Int) -> [Double] = { t in
+            guard wantIrreplaceability else { return zeros }
+            guard readersIrreplaceability else { return IrreplaceabilityCriterion.fpgm(geometry[t]) }
+            let task = aligned.tasks[t]
+            let rows = FilterMatrix.consumers(ofGroup: g, groups: task.groups, lookup: task.lookup, graph: task.graph, outputGains: bnGains[t])
+            // A group no weight reads (or reads with zeros) falls back to its filters, as magnitude does.
+            return IrreplaceabilityCriterion.fpgm(FilterGeometry(rows.values.contains { $0 != 0 } ? rows
+                : FilterMatrix.producers(ofGroup: g, groups: task.groups, lookup: task.lookup, graph: task.graph)))
+        }
         let scores = (0..<T).map { t in
             ChannelScores(magnitude: magnitudes[t],
-                          irreplaceability: wantIrreplaceability ? IrreplaceabilityCriterion.fpgm(geometry[t]) : zeros,
+                          irreplaceability: irreplaceability(t),
                           shareability: across ?? (wantShareability ? ShareabilityCriterion.inner(geometry[t]) : zeros))
         }
         let twins: [[[Twin]]] = (0..<T).map { t in
