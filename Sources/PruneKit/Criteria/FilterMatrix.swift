@@ -89,14 +89,23 @@ public struct FilterMatrix: Sendable, Equatable {
             let outer = t.shape[..<site.axis].reduce(1, *)
             let inner = t.shape[(site.axis + 1)...].reduce(1, *)
             let gains = outputGains[site.node].flatMap { $0.count == outer && outer > 1 ? $0 : nil }
-            for (p, c) in site.channels.enumerated() {
+            // Position p's slices go to its channel's row, outer index by outer index; where they
+            // start is fixed first, so that the tensor is read in order (a consumer's slices of one
+            // channel are strided by a whole output row).
+            let start = site.channels.map { c -> Int in
                 let i = lookup.channelOf[c]
-                for o in 0..<outer {
-                    let from = (o * dim + p) * inner
-                    let to = i * width + filled[i]
-                    let gain = gains?[o] ?? 1
-                    for k in 0..<inner { values[to + k] = gain * v[from + k] }
-                    filled[i] += inner
+                defer { filled[i] += outer * inner }
+                return i * width + filled[i]
+            }
+            v.withUnsafeBufferPointer { from in
+                values.withUnsafeMutableBufferPointer { to in
+                    for o in 0..<outer {
+                        let gain = gains?[o] ?? 1
+                        for p in 0..<dim {
+                            let a = (o * dim + p) * inner, b = start[p] + o * inner
+                            for k in 0..<inner { to[b + k] = gain * from[a + k] }
+                        }
+                    }
                 }
             }
         }
