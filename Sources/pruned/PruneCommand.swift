@@ -49,8 +49,11 @@ struct PruneCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Fold removed channels' constant outputs (bias through ReLU/BN) into the next layers' biases.")
     var biasCompensation = false
 
-    @Option(help: ArgumentHelp("What magnitude measures: producer (L1 of the filter, times |BN γ|) or producer-consumer (times the L1 of the next layers' weights for the channel).", visibility: .hidden))
-    var magnitude: String = MFISOptions.MagnitudeScore.producerTimesConsumer.rawValue
+    @Option(help: ArgumentHelp("What magnitude measures: producer (L1 of the filter, times |BN γ|), producer-consumer (times the L1 of the next layers' weights for the channel) or consumer (the L1 of the next layers' weights for the channel alone, BN folded).", visibility: .hidden))
+    var magnitude: String = MFISOptions.MagnitudeScore.consumer.rawValue
+
+    @Option(help: ArgumentHelp("What irreplaceability (FPGM) compares channels by: producer (the filters) or consumer (the next layers' weights for each channel, BN folded).", visibility: .hidden))
+    var irreplaceability: String = MFISOptions.IrreplaceabilityRows.consumer.rawValue
 
     @Option(help: "Seed of the optimizer (and, with --data, of the held-out split and the batch order): the same seed gives the same result.")
     var seed: UInt64 = 0
@@ -92,11 +95,12 @@ struct PruneCommand: ParsableCommand {
         _ = try parsedInputShapes()
     }
 
-    func magnitudeScore() throws -> MFISOptions.MagnitudeScore {
-        guard let m = MFISOptions.MagnitudeScore(rawValue: magnitude) else {
-            throw ValidationError("--magnitude: '\(magnitude)' is not one of \(MFISOptions.MagnitudeScore.allCases.map(\.rawValue).joined(separator: ", "))")
+    /// The value of a hidden enumerated flag, or an error naming the values it takes.
+    func choice<E: RawRepresentable & CaseIterable>(_ value: String, flag: String, of: E.Type) throws -> E where E.RawValue == String {
+        guard let e = E(rawValue: value) else {
+            throw ValidationError("--\(flag): '\(value)' is not one of \(E.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        return m
+        return e
     }
 
     func options() throws -> MFISOptions {
@@ -104,7 +108,9 @@ struct PruneCommand: ParsableCommand {
             let options = MFISOptions(target: try MFISOptions.target(rate: rate, budget: budget),
                                       criteria: try MFISOptions.parseCriteria(criteria), sharing: !noSharing,
                                       seed: seed, generations: generations, population: population, roundTo: roundTo,
-                                      biasCompensation: biasCompensation, magnitudeScore: try magnitudeScore())
+                                      biasCompensation: biasCompensation,
+                                      magnitudeScore: try choice(magnitude, flag: "magnitude", of: MFISOptions.MagnitudeScore.self),
+                                      irreplaceabilityRows: try choice(irreplaceability, flag: "irreplaceability", of: MFISOptions.IrreplaceabilityRows.self))
             if let problem = options.problem() { throw ValidationError("--\(flag(problem.field)): \(problem.message)") }
             return options
         } catch let e as MFISOptions.SpellingError {

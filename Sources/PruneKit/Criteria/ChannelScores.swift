@@ -1,6 +1,7 @@
 /// The three criteria of ALGORITHM.md §2 for the channels of one group in one task.
 public struct ChannelScores: Sendable, Equatable {
-    /// BN-aware L1 magnitude (`MagnitudeCriterion.bnAware`).
+    /// Magnitude: by default what the readers take of each channel (`MagnitudeCriterion.consumerL1`),
+    /// or the BN-aware L1 of its filter (`MagnitudeCriterion.bnAware`), per `MFISOptions.magnitudeScore`.
     public var magnitude: [Double]
     /// FPGM distance sum (`IrreplaceabilityCriterion.fpgm`).
     public var irreplaceability: [Double]

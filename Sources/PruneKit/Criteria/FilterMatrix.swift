@@ -1,7 +1,8 @@
 /// The filters of one channel group as rows of a matrix: row i is channel i's producer
 /// weights, the slices of every producer of the group that carry the channel, concatenated
 /// in site order (a residual group's row spans all the convs that add into it; a depthwise
-/// conv's rows join its input channel's). What irreplaceability and shareability compare.
+/// conv's rows join its input channel's); or, `consumers`, the weights its readers take it
+/// with. What irreplaceability and shareability compare.
 public struct FilterMatrix: Sendable, Equatable {
     public let rows: Int
     public let width: Int
@@ -55,8 +56,22 @@ public struct FilterMatrix: Sendable, Equatable {
     /// The producer rows of every channel of group `g` in `graph`. Channels whose rows are
     /// narrower than the widest (none in the graphs the analysis makes) are padded with zeros.
     public static func producers(ofGroup g: Int, groups: ChannelGroups, lookup: ChannelGroupLookup, graph: Graph) -> FilterMatrix {
+        rows(ofGroup: g, role: .producer, groups: groups, lookup: lookup, graph: graph)
+    }
+
+    /// The consumer rows of every channel of group `g`: what the next layers read it with (next
+    /// convs' input slices, a linear's h·w columns), concatenated in site order. `outputGains`
+    /// scales a reader's output rows as `MagnitudeCriterion.consumerL1` does (a BN after the
+    /// reader folded in), so that a kept-BN export and its folded export give the same rows.
+    public static func consumers(ofGroup g: Int, groups: ChannelGroups, lookup: ChannelGroupLookup, graph: Graph,
+                                 outputGains: [String: [Float]] = [:]) -> FilterMatrix {
+        rows(ofGroup: g, role: .consumer, groups: groups, lookup: lookup, graph: graph, outputGains: outputGains)
+    }
+
+    static func rows(ofGroup g: Int, role: ChannelSite.Role, groups: ChannelGroups, lookup: ChannelGroupLookup, graph: Graph,
+                     outputGains: [String: [Float]] = [:]) -> FilterMatrix {
         let size = groups.groups[g].size
-        let sites = lookup.sitesOfGroup[g].map { groups.sites[$0] }.filter { $0.role == .producer }
+        let sites = lookup.sitesOfGroup[g].map { groups.sites[$0] }.filter { $0.role == role }
         var widths = Array(repeating: 0, count: size)
         var slices: [(site: ChannelSite, tensor: Tensor)] = []
         for site in sites {
@@ -73,13 +88,24 @@ public struct FilterMatrix: Sendable, Equatable {
             let dim = t.shape[site.axis]
             let outer = t.shape[..<site.axis].reduce(1, *)
             let inner = t.shape[(site.axis + 1)...].reduce(1, *)
-            for (p, c) in site.channels.enumerated() {
+            let gains = outputGains[site.node].flatMap { $0.count == outer && outer > 1 ? $0 : nil }
+            // Position p's slices go to its channel's row, outer index by outer index; where they
+            // start is fixed first, so that the tensor is read in order (a consumer's slices of one
+            // channel are strided by a whole output row).
+            let start = site.channels.map { c -> Int in
                 let i = lookup.channelOf[c]
-                for o in 0..<outer {
-                    let from = (o * dim + p) * inner
-                    let to = i * width + filled[i]
-                    for k in 0..<inner { values[to + k] = v[from + k] }
-                    filled[i] += inner
+                defer { filled[i] += outer * inner }
+                return i * width + filled[i]
+            }
+            v.withUnsafeBufferPointer { from in
+                values.withUnsafeMutableBufferPointer { to in
+                    for o in 0..<outer {
+                        let gain = gains?[o] ?? 1
+                        for p in 0..<dim {
+                            let a = (o * dim + p) * inner, b = start[p] + o * inner
+                            for k in 0..<inner { to[b + k] = gain * from[a + k] }
+                        }
+                    }
                 }
             }
         }

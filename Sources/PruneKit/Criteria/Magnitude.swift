@@ -19,19 +19,23 @@ public enum MagnitudeCriterion {
         return scores
     }
 
-    /// Σ|x| over each slice of `t` along `axis`. F32 weights are read in place, not copied.
-    static func sliceL1Norms(_ t: Tensor, axis: Int) -> [Float] {
+    /// Σ|x| over each slice of `t` along `axis`, each term weighted by `outerWeights[o]` of its
+    /// index `o` over the dimensions before `axis` when given (one weight per such index; for a
+    /// conv's input axis, its output channels). F32 weights are read in place, not copied.
+    static func sliceL1Norms(_ t: Tensor, axis: Int, outerWeights: [Float]? = nil) -> [Float] {
         let dim = t.shape[axis]
         let inner = t.shape[(axis + 1)...].reduce(1, *)
         let outer = t.shape[..<axis].reduce(1, *)
+        precondition(outerWeights == nil || outerWeights!.count == outer, "one weight per index before the axis")
         var norms = Array(repeating: Float(0), count: dim)
         func accumulate(_ value: (Int) -> Float) {
             for o in 0..<outer {
+                let weight = outerWeights?[o] ?? 1
                 for d in 0..<dim {
                     let base = (o * dim + d) * inner
                     var s: Float = 0
                     for k in 0..<inner { s += abs(value(base + k)) }
-                    norms[d] += s
+                    norms[d] += weight * s
                 }
             }
         }
@@ -85,14 +89,41 @@ extension MagnitudeCriterion {
     /// The output side of each channel of group `g`: the L1 norm of its consumers' input slices
     /// (next convs' input channel i, a linear's h·w columns of channel i). A channel whose
     /// readers barely look at it carries little however large its own weights.
-    public static func consumerL1(ofGroup g: Int, groups: ChannelGroups, lookup: ChannelGroupLookup, graph: Graph) -> [Double] {
+    ///
+    /// `outputGains` (`batchNormGains(_:)`), keyed by a consumer's label, weights the consumer's
+    /// output channel o by |γ_o|/√(var_o + ε) of the BatchNormalization that reads it: a kept-BN
+    /// export's consumer then counts as its BN-folded export's would (the same scores from both).
+    /// Applied where the dimensions before the channel axis are those output channels (a conv, a
+    /// linear with weight [out, in]); elsewhere the weights count as they are.
+    public static func consumerL1(ofGroup g: Int, groups: ChannelGroups, lookup: ChannelGroupLookup, graph: Graph,
+                                  outputGains: [String: [Float]] = [:]) -> [Double] {
         var scores = [Double](repeating: 0, count: groups.groups[g].size)
         for s in lookup.sitesOfGroup[g] {
             let site = groups.sites[s]
             guard site.role == .consumer, let t = graph.initializers[site.tensor], t.dtype.isFloatingPoint else { continue }
-            let norms = sliceL1Norms(t, axis: site.axis)
+            let outer = t.shape[..<site.axis].reduce(1, *)
+            let gains = outputGains[site.node].flatMap { $0.count == outer && outer > 1 ? $0 : nil }
+            let norms = sliceL1Norms(t, axis: site.axis, outerWeights: gains)
             for (p, c) in site.channels.enumerated() { scores[lookup.channelOf[c]] += Double(norms[p]) }
         }
         return scores
+    }
+
+    /// For every Conv / Gemm / MatMul whose output goes straight into a BatchNormalization,
+    /// |γ|/√(var + ε) per output channel of that BN, keyed by the layer's label: what folding the
+    /// BN into the layer would scale its output rows by.
+    public static func batchNormGains(_ graph: Graph) -> [String: [Float]] {
+        var gainOfInput: [String: [Float]] = [:]
+        for node in graph.nodes where node.opType == "BatchNormalization" && node.inputs.count > 4 {
+            guard let gamma = graph.initializers[node.inputs[1]]?.floats(),
+                  let variance = graph.initializers[node.inputs[4]]?.floats(), variance.count == gamma.count else { continue }
+            let epsilon = node.float("epsilon") ?? 1e-5
+            gainOfInput[node.inputs[0]] = zip(gamma, variance).map { abs($0) / ($1 + epsilon).squareRoot() }
+        }
+        var gains: [String: [Float]] = [:]
+        for node in graph.nodes where ["Conv", "Gemm", "MatMul"].contains(node.opType) {
+            if let out = node.outputs.first, let g = gainOfInput[out] { gains[node.label] = g }
+        }
+        return gains
     }
 }

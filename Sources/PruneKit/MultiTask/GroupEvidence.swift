@@ -30,34 +30,56 @@ public struct GroupEvidence: Sendable {
     public static func collect(_ aligned: AlignedTasks, options: MFISOptions) -> [GroupEvidence] {
         let ids = aligned.prunableGroups.map(\.id)
         let bnScales = aligned.tasks.map { MagnitudeCriterion.batchNormScales($0.graph) }
+        let readers = options.magnitudeScore == .consumer || options.irreplaceabilityRows == .consumer
+        let bnGains = readers ? aligned.tasks.map { MagnitudeCriterion.batchNormGains($0.graph) } : []
         return concurrentMap(ids) { g in
-            compute(group: g, aligned: aligned, bnScales: bnScales, options: options)
+            compute(group: g, aligned: aligned, bnScales: bnScales, bnGains: bnGains, options: options)
         }
     }
 
     /// Only what the options use is computed: with magnitude alone and no sharing, no filter
     /// matrix is even assembled (the L1 ranking costs one pass over the weights).
-    static func compute(group g: Int, aligned: AlignedTasks, bnScales: [[String: String]], options: MFISOptions) -> GroupEvidence {
+    static func compute(group g: Int, aligned: AlignedTasks, bnScales: [[String: String]], bnGains: [[String: [Float]]],
+                        options: MFISOptions) -> GroupEvidence {
         let T = aligned.count
         let size = aligned.groups[g].size
         let magnitudes = aligned.tasks.indices.map { t in
             let task = aligned.tasks[t]
-            let own = MagnitudeCriterion.bnAware(ofGroup: g, groups: task.groups, lookup: task.lookup, graph: task.graph, bnScales: bnScales[t])
-            guard options.magnitudeScore == .producerTimesConsumer else { return own }
-            let readers = MagnitudeCriterion.consumerL1(ofGroup: g, groups: task.groups, lookup: task.lookup, graph: task.graph)
-            return readers.contains { $0 > 0 } ? zip(own, readers).map(*) : own
+            let own = { MagnitudeCriterion.bnAware(ofGroup: g, groups: task.groups, lookup: task.lookup, graph: task.graph, bnScales: bnScales[t]) }
+            switch options.magnitudeScore {
+            case .producer:
+                return own()
+            case .producerTimesConsumer:
+                let readers = MagnitudeCriterion.consumerL1(ofGroup: g, groups: task.groups, lookup: task.lookup, graph: task.graph)
+                return readers.contains { $0 > 0 } ? zip(own(), readers).map(*) : own()
+            case .consumer:
+                // A group no weight reads (nothing to measure on the output side) falls back to its filters.
+                let readers = MagnitudeCriterion.consumerL1(ofGroup: g, groups: task.groups, lookup: task.lookup, graph: task.graph,
+                                                            outputGains: bnGains[t])
+                return readers.contains { $0 > 0 } ? readers : own()
+            }
         }
         let wantIrreplaceability = options.criteria.contains(.irreplaceability)
         let wantShareability = options.criteria.contains(.shareability)
-        let needGeometry = wantIrreplaceability || (T == 1 && wantShareability) || options.sharing
+        let readersIrreplaceability = wantIrreplaceability && options.irreplaceabilityRows == .consumer
+        let needGeometry = (wantIrreplaceability && !readersIrreplaceability) || (T == 1 && wantShareability) || options.sharing
         let needFilters = needGeometry || (T >= 2 && wantShareability)
         let filters = needFilters ? aligned.tasks.map { FilterMatrix.producers(ofGroup: g, groups: $0.groups, lookup: $0.lookup, graph: $0.graph) } : []
         let geometry = needGeometry ? filters.map(FilterGeometry.init) : []
         let zeros = [Double](repeating: 0, count: size)
         let across = T >= 2 && wantShareability ? ShareabilityCriterion.acrossTasks(filters) : nil
+        let irreplaceability: (Int) -> [Double] = { t in
+            guard wantIrreplaceability else { return zeros }
+            guard readersIrreplaceability else { return IrreplaceabilityCriterion.fpgm(geometry[t]) }
+            let task = aligned.tasks[t]
+            let rows = FilterMatrix.consumers(ofGroup: g, groups: task.groups, lookup: task.lookup, graph: task.graph, outputGains: bnGains[t])
+            // A group no weight reads (or reads with zeros) falls back to its filters, as magnitude does.
+            return IrreplaceabilityCriterion.fpgm(FilterGeometry(rows.values.contains { $0 != 0 } ? rows
+                : FilterMatrix.producers(ofGroup: g, groups: task.groups, lookup: task.lookup, graph: task.graph)))
+        }
         let scores = (0..<T).map { t in
             ChannelScores(magnitude: magnitudes[t],
-                          irreplaceability: wantIrreplaceability ? IrreplaceabilityCriterion.fpgm(geometry[t]) : zeros,
+                          irreplaceability: irreplaceability(t),
                           shareability: across ?? (wantShareability ? ShareabilityCriterion.inner(geometry[t]) : zeros))
         }
         let twins: [[[Twin]]] = (0..<T).map { t in

@@ -38,6 +38,20 @@ public struct MFISOptions: Sendable, Equatable {
         case producer
         /// That times the L1 of the consumers' input slices for the channel (output side).
         case producerTimesConsumer = "producer-consumer"
+        /// The L1 of the consumers' input slices alone, each consumer's output rows scaled by its
+        /// own BN as folding would (`MagnitudeCriterion.consumerL1`): how much the next layers read
+        /// the channel. On BN-folded exports the producer's rows carry the BN's γ/σ, which ranks
+        /// channels no better than chance (scripts/mfis_quality/README.md); the readers' weights do not.
+        case consumer
+    }
+
+    /// Which weights irreplaceability (FPGM) compares the channels of a group by.
+    public enum IrreplaceabilityRows: String, Sendable, Equatable, CaseIterable {
+        /// The filters themselves (ALGORITHM.md §2).
+        case producer
+        /// What the next layers read each channel with (`FilterMatrix.consumers`, their BN folded
+        /// in): on BN-folded exports the filters carry the BN's γ/σ, as for magnitude.
+        case consumer
     }
 
     public var target: Target
@@ -62,12 +76,17 @@ public struct MFISOptions: Sendable, Equatable {
     /// the digits models (BN folded) it lowered accuracy in most settings, because a folded
     /// bias is β − γμ/σ, not the channel's mean output β (scripts/mfis_quality/README.md).
     public var biasCompensation: Bool
-    /// Producer × consumer by default: measured better on BN-folded exports (the README).
+    /// Consumer by default: measured best on BN-folded exports, over ten sets of task models
+    /// (scripts/mfis_quality/README.md).
     public var magnitudeScore: MagnitudeScore
+    /// Consumer by default: measured better on BN-folded exports, one model or several pruned
+    /// without sharing (scripts/mfis_quality/README.md); near-twins and merging still compare filters.
+    public var irreplaceabilityRows: IrreplaceabilityRows
 
     public init(target: Target = .rate(0.3), criteria: Set<Criterion> = Set(Criterion.allCases), sharing: Bool = true,
                 twinThreshold: Double = 0.95, seed: UInt64 = 0, generations: Int = 100, population: Int? = nil, roundTo: Int = 1,
-                biasCompensation: Bool = false, magnitudeScore: MagnitudeScore = .producerTimesConsumer) {
+                biasCompensation: Bool = false, magnitudeScore: MagnitudeScore = .consumer,
+                irreplaceabilityRows: IrreplaceabilityRows = .consumer) {
         self.target = target
         self.criteria = criteria
         self.sharing = sharing
@@ -78,6 +97,7 @@ public struct MFISOptions: Sendable, Equatable {
         self.roundTo = roundTo
         self.biasCompensation = biasCompensation
         self.magnitudeScore = magnitudeScore
+        self.irreplaceabilityRows = irreplaceabilityRows
     }
 
     /// The first thing wrong with these options, said so that a CLI flag or a config field can
