@@ -48,15 +48,19 @@ public struct JobConfig: Sendable, Codable, Equatable {
     public var lr: Float = TrainingOptions.defaultLearningRate
     /// Mini-batch size for fine-tuning, recalibration and scoring.
     public var batchSize: Int = TrainingOptions.defaultBatchSize
+    /// With a `data` part: front members recalibrated and compared by held-out loss (`MFISOptions.candidates`).
+    public var candidates: Int = MFISOptions().candidates
 
     public init() {}
 
     public static let keys: Set<String> = [
         "rate", "budget", "criteria", "sharing", "biasCompensation", "seed", "generations", "population", "format", "finetuneEpochs", "lr", "batchSize",
+        "candidates",
     ]
 
     enum CodingKeys: String, CodingKey {
         case rate, budget, criteria, sharing, biasCompensation, seed, generations, population, format, finetuneEpochs, lr, batchSize
+        case candidates
     }
 
     /// Missing keys take their defaults, so a job.json written before a key existed still loads.
@@ -75,6 +79,7 @@ public struct JobConfig: Sendable, Codable, Equatable {
         finetuneEpochs = try c.decodeIfPresent(Int.self, forKey: .finetuneEpochs) ?? defaults.finetuneEpochs
         lr = try c.decodeIfPresent(Float.self, forKey: .lr) ?? defaults.lr
         batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? defaults.batchSize
+        candidates = try c.decodeIfPresent(Int.self, forKey: .candidates) ?? defaults.candidates
     }
 
     /// The training recipe of a job with data: these keys, the rest at their defaults.
@@ -98,7 +103,8 @@ public struct JobConfig: Sendable, Codable, Equatable {
             else if case let .fraction(r)? = rate { target = .rate(r) }
             else { target = .rate(0.3) }
             let options = MFISOptions(target: target, criteria: try MFISOptions.parseCriteria(criteria), sharing: sharing,
-                                      seed: seed, generations: generations, population: population, biasCompensation: biasCompensation)
+                                      seed: seed, generations: generations, population: population, biasCompensation: biasCompensation,
+                                      candidates: candidates)
             if let problem = options.problem() { throw Invalid(field: problem.field, message: problem.message) }
             return options
         } catch let e as MFISOptions.SpellingError {

@@ -78,6 +78,9 @@ struct PruneCommand: ParsableCommand {
     @Option(name: .customLong("finetune-epochs"), help: "Fine-tuning epochs after recalibration (needs --data).")
     var finetuneEpochs: Int = 0
 
+    @Option(help: ArgumentHelp("With --data: recalibrate this many members of the final front (the default pick, the knee or nearest-ideal point, each objective's extreme) and keep the one with the lowest held-out loss; 1 keeps the default pick. Ignored without --data.", valueName: "K"))
+    var candidates: Int = 4
+
     @OptionGroup(title: "Training recipe (with --data)")
     var recipe: RecipeOptions
 
@@ -103,7 +106,7 @@ struct PruneCommand: ParsableCommand {
             let options = MFISOptions(target: try MFISOptions.target(rate: rate, budget: budget),
                                       criteria: try MFISOptions.parseCriteria(criteria), sharing: !noSharing,
                                       seed: seed, generations: generations, population: population, roundTo: roundTo,
-                                      biasCompensation: biasCompensation, magnitudeScore: try magnitudeScore())
+                                      biasCompensation: biasCompensation, magnitudeScore: try magnitudeScore(), candidates: candidates)
             if let problem = options.problem() { throw ValidationError("--\(flag(problem.field)): \(problem.message)") }
             return options
         } catch let e as MFISOptions.SpellingError {

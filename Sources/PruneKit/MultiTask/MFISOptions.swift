@@ -64,10 +64,15 @@ public struct MFISOptions: Sendable, Equatable {
     public var biasCompensation: Bool
     /// Producer × consumer by default: measured better on BN-folded exports (the README).
     public var magnitudeScore: MagnitudeScore
+    /// With calibration data: how many members of the final front (the default pick first, then
+    /// the knee or nearest-ideal, then each objective's extreme) are recalibrated and compared by
+    /// held-out loss, the lowest taken (ALGORITHM.md §3). 1 takes the default pick; without data
+    /// only the default pick is ever used.
+    public var candidates: Int
 
     public init(target: Target = .rate(0.3), criteria: Set<Criterion> = Set(Criterion.allCases), sharing: Bool = true,
                 twinThreshold: Double = 0.95, seed: UInt64 = 0, generations: Int = 100, population: Int? = nil, roundTo: Int = 1,
-                biasCompensation: Bool = false, magnitudeScore: MagnitudeScore = .producerTimesConsumer) {
+                biasCompensation: Bool = false, magnitudeScore: MagnitudeScore = .producerTimesConsumer, candidates: Int = 4) {
         self.target = target
         self.criteria = criteria
         self.sharing = sharing
@@ -78,6 +83,7 @@ public struct MFISOptions: Sendable, Equatable {
         self.roundTo = roundTo
         self.biasCompensation = biasCompensation
         self.magnitudeScore = magnitudeScore
+        self.candidates = candidates
     }
 
     /// The first thing wrong with these options, said so that a CLI flag or a config field can
@@ -99,8 +105,15 @@ public struct MFISOptions: Sendable, Equatable {
         if generations < 0 || generations > 100_000 { return ("generations", "must be in 0...100000, got \(generations)") }
         if let p = population, p < 4 || p > 10_000 { return ("population", "must be in 4...10000, got \(p)") }
         if roundTo < 1 { return ("roundTo", "must be at least 1, got \(roundTo)") }
+        if candidates < 1 || candidates > Self.maxCandidates {
+            return ("candidates", "must be in 1...\(Self.maxCandidates), got \(candidates)")
+        }
         return nil
     }
+
+    /// The list has at most 2 + M distinct members (the knee, the nearest-ideal point, one
+    /// extreme per objective); 32 bounds the data stage's cost.
+    public static let maxCandidates = 32
 
     /// Objectives per task: magnitude lost and irreplaceability lost, in that order, as chosen.
     var perTaskObjectives: [Criterion] {

@@ -38,7 +38,25 @@ public struct MultiTaskPruner: Sendable {
         }
     }
 
+    /// What the search found, before any graph is cut: the tasks lined up, the evidence per
+    /// group and the chosen solution (with the other candidates `build` may be asked for).
+    public struct Search: Sendable {
+        public var aligned: AlignedTasks
+        public var evidence: [GroupEvidence]
+        public var solution: MFISSolution
+        public var seconds: [String: Double]
+    }
+
+    /// Searches and builds the chosen solution: `search` then `build`.
     public func prune(_ graphs: [Graph], tasks names: [String], sources: [String]? = nil, hooks: Hooks = Hooks()) throws -> Result {
+        let found = try search(graphs, tasks: names, hooks: hooks)
+        var result = try build(found, sources: sources, hooks: hooks)
+        for (k, v) in found.seconds { result.seconds[k, default: 0] += v }
+        return result
+    }
+
+    /// Aligns the tasks, scores every filter and runs the search (stages analyze, criteria, optimize).
+    public func search(_ graphs: [Graph], tasks names: [String], hooks: Hooks = Hooks()) throws -> Search {
         if let problem = options.problem() { throw MFISSearch.Unreachable(description: "\(problem.field): \(problem.message)") }
         var clock = StageClock()
         func checkpoint(_ stage: String) throws {
@@ -59,7 +77,20 @@ public struct MultiTaskPruner: Sendable {
             hooks.stage("optimize", Double(p.generation) / Double(generations))
         }, isCancelled: hooks.isCancelled)
         clock.lap("optimize")
+        return Search(aligned: aligned, evidence: evidence, solution: solution, seconds: clock.seconds)
+    }
 
+    /// Folds, merges and cuts every task's graph for `solution` (the search's own when nil) and
+    /// lays out the bundle (stages merge, surgery, banks). Cheap next to the search, so a caller
+    /// comparing candidates on data builds each of them.
+    public func build(_ found: Search, solution: MFISSolution? = nil, sources: [String]? = nil, hooks: Hooks = Hooks()) throws -> Result {
+        let aligned = found.aligned, evidence = found.evidence, solution = solution ?? found.solution
+        let names = aligned.tasks.map(\.name)
+        var clock = StageClock()
+        func checkpoint(_ stage: String) throws {
+            if hooks.isCancelled() { throw CancellationError() }
+            hooks.stage(stage, 0)
+        }
         try checkpoint("merge")
         let prunable = aligned.prunableGroups
         var indexes: [Int: IndexMatrix] = [:]

@@ -112,7 +112,7 @@ public struct AccuracyRecovery: Sendable {
 
     /// The unpruned model's top-1 class of every held-out sample (0 elsewhere, unread): what a
     /// model is scored against when the data has no labels.
-    private func teacherPredictions(_ reference: ClassifierGraph) throws -> [Int] {
+    func teacherPredictions(_ reference: ClassifierGraph) throws -> [Int] {
         var labels = [Int](repeating: 0, count: data.count)
         for batch in BatchOrder.inOrder(split.heldOut, size: options.batchSize) {
             for (i, p) in zip(batch, ClassifierScore.predictions(try reference.logits(data.inputs(batch)))) { labels[i] = p }
@@ -120,13 +120,13 @@ public struct AccuracyRecovery: Sendable {
         return labels
     }
 
-    /// The training split, or a seeded subset of `calibrationLimit` of it.
-    private func calibrationSamples() -> [Int] {
-        guard split.training.count > Self.calibrationLimit else { return split.training }
+    /// The training split, or a seeded subset of `limit` of it.
+    func calibrationSamples(limit: Int = calibrationLimit) -> [Int] {
+        guard split.training.count > limit else { return split.training }
         var order = split.training
         var rng = Xoshiro256StarStar(seed: options.seed ^ 0xca11_b4a7)
         rng.shuffle(&order)
-        return order.prefix(Self.calibrationLimit).sorted()
+        return order.prefix(limit).sorted()
     }
 }
 
