@@ -19,6 +19,9 @@ import Testing
         #expect(old.rate == 0.4 && old.finetuneEpochs == 0 && old.batchSize == TrainingOptions.defaultBatchSize)
         let d = try JobConfig().mfisOptions()
         #expect(d.target == .rate(0.3) && d.sharing && d.criteria == Set(MFISOptions.Criterion.allCases) && d.generations == 100)
+        #expect(d.candidates == 4 && old.candidates == 4)
+        #expect(try JobConfig.parse(json: Data(#"{"candidates": 1}"#.utf8)).mfisOptions().candidates == 1)
+        #expect(try JobConfig.parse(query: [("candidates", "6")]).mfisOptions().candidates == 6)
     }
 
     @Test func everyMFISKeyFromJSON() throws {
@@ -60,6 +63,8 @@ import Testing
         (#"{"criteria": 3}"#, "criteria"), (#"{"sharing": "yes"}"#, "sharing"), (#"{"seed": -1}"#, "seed"),
         (#"{"seed": 1.5}"#, "seed"), (#"{"generations": 1e9}"#, "generations"), (#"{"population": 2}"#, "population"),
         (#"{"population": "many"}"#, "population"),
+        (#"{"candidates": 0}"#, "candidates"), (#"{"candidates": 33}"#, "candidates"), (#"{"candidates": 2.5}"#, "candidates"),
+        (#"{"candidates": "4"}"#, "candidates"),
     ])
     func invalidConfigNamesTheField(json: String, field: String) {
         #expect { try JobConfig.parse(json: Data(json.utf8)) } throws: { ($0 as? JobConfig.Invalid)?.field == field }
