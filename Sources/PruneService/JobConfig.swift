@@ -32,7 +32,7 @@ public struct JobConfig: Sendable, Codable, Equatable {
     public var rate: Rate? = .fraction(0.3)
     /// `params=F` or `flops=F`: each task keeps at most the fraction F of its parameters (FLOPs).
     public var budget: String?
-    public var criteria: [String] = MFISOptions.Criterion.allCases.map(\.rawValue)
+    public var criteria: [String] = MFISOptions.Criterion.defaults.sorted().map(\.rawValue)
     public var sharing = true
     /// Fold removed channels' constant outputs into the next layers' biases (`MFISOptions.biasCompensation`).
     public var biasCompensation = false

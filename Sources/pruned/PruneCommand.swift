@@ -39,7 +39,7 @@ struct PruneCommand: ParsableCommand {
     @Option(help: "Global budget instead of a rate: params=F or flops=F keeps at most the fraction F of each model's parameters (FLOPs).")
     var budget: String?
 
-    @Option(help: "Criteria, comma-separated, from magnitude, irreplaceability, shareability.")
+    @Option(help: "Criteria, comma-separated, from magnitude, irreplaceability, shareability, and with --data activation (mean |activation| of each channel on the data: replaces magnitude in the per-task objective, or joins it as a product when both are named).")
     var criteria: String = "magnitude,irreplaceability,shareability"
 
     @Flag(name: .customLong("no-sharing"), help: "Prune each model on its own: no shared filters, no folding of near-twin filters.")
@@ -78,6 +78,9 @@ struct PruneCommand: ParsableCommand {
     @Option(name: .customLong("finetune-epochs"), help: "Fine-tuning epochs after recalibration (needs --data).")
     var finetuneEpochs: Int = 0
 
+    @Flag(name: .customLong("no-recalibration"), help: ArgumentHelp("With --data: skip BN recalibration and the folded-BN correction (to measure pruning alone).", visibility: .hidden))
+    var noRecalibration = false
+
     @Option(help: ArgumentHelp("With --data: recalibrate this many members of the final front (the default pick, the knee or nearest-ideal point, each objective's extreme) and keep the one with the lowest held-out loss; 1 keeps the default pick. Ignored without --data.", valueName: "K"))
     var candidates: Int = 4
 
@@ -88,6 +91,9 @@ struct PruneCommand: ParsableCommand {
         _ = try options()
         try RecipeOptions.validate(recipe.training(epochs: finetuneEpochs, seed: seed), epochsFlag: "--finetune-epochs")
         if finetuneEpochs > 0 && data == nil { throw ValidationError("--finetune-epochs needs --data") }
+        if let needs = try options().criteria.sorted().first(where: \.needsData), data == nil {
+            throw ValidationError("--criteria: \(needs.rawValue) is measured on calibration data; give --data")
+        }
         for m in models where ModelFormat(path: m) == nil {
             throw ValidationError("\(m): expected a .onnx or .safetensors file")
         }
@@ -130,8 +136,10 @@ struct PruneCommand: ParsableCommand {
     }
 
     func run() throws {
-        let pipeline = PruningPipeline(options: .init(mfis: try options(), format: format, inputShapes: try parsedInputShapes(),
-                                                      data: data.map(URL.init(argument:)), training: recipe.training(epochs: finetuneEpochs, seed: seed)))
+        var settings = PruningPipeline.Options(mfis: try options(), format: format, inputShapes: try parsedInputShapes(),
+                                               data: data.map(URL.init(argument:)), training: recipe.training(epochs: finetuneEpochs, seed: seed))
+        settings.recalibrate = !noRecalibration
+        let pipeline = PruningPipeline(options: settings)
         do {
             let report = try pipeline.run(models: models.map(URL.init(argument:)), outputDirectory: URL(argument: out))
             for m in report.models {

@@ -18,7 +18,7 @@ import Testing
         let old = try JSONDecoder().decode(JobConfig.self, from: Data(#"{"rate": 0.4, "format": "onnx"}"#.utf8))
         #expect(old.rate == 0.4 && old.finetuneEpochs == 0 && old.batchSize == TrainingOptions.defaultBatchSize)
         let d = try JobConfig().mfisOptions()
-        #expect(d.target == .rate(0.3) && d.sharing && d.criteria == Set(MFISOptions.Criterion.allCases) && d.generations == 100)
+        #expect(d.target == .rate(0.3) && d.sharing && d.criteria == MFISOptions.Criterion.defaults && d.generations == 100)
         #expect(d.candidates == 4 && old.candidates == 4)
         #expect(try JobConfig.parse(json: Data(#"{"candidates": 1}"#.utf8)).mfisOptions().candidates == 1)
         #expect(try JobConfig.parse(query: [("candidates", "6")]).mfisOptions().candidates == 6)

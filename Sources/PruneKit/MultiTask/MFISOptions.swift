@@ -27,9 +27,16 @@ public struct MFISOptions: Sendable, Equatable {
 
     public enum Criterion: String, Sendable, Equatable, CaseIterable, Comparable {
         case magnitude, irreplaceability, shareability
+        /// Data-driven (needs calibration data): mean |activation| of the channel on the data.
+        /// It takes magnitude's place in the per-task objective, or joins it when both are asked.
+        case activation
         public static func < (a: Criterion, b: Criterion) -> Bool {
             allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
         }
+        /// The criteria used when none are named: the three data-free ones.
+        public static let defaults: Set<Criterion> = [.magnitude, .irreplaceability, .shareability]
+        /// Criteria that are measured on calibration data.
+        public var needsData: Bool { self == .activation }
     }
 
     /// What the magnitude criterion measures of a channel.
@@ -70,7 +77,7 @@ public struct MFISOptions: Sendable, Equatable {
     /// only the default pick is ever used.
     public var candidates: Int
 
-    public init(target: Target = .rate(0.3), criteria: Set<Criterion> = Set(Criterion.allCases), sharing: Bool = true,
+    public init(target: Target = .rate(0.3), criteria: Set<Criterion> = Criterion.defaults, sharing: Bool = true,
                 twinThreshold: Double = 0.95, seed: UInt64 = 0, generations: Int = 100, population: Int? = nil, roundTo: Int = 1,
                 biasCompensation: Bool = false, magnitudeScore: MagnitudeScore = .producerTimesConsumer, candidates: Int = 4) {
         self.target = target
@@ -96,8 +103,8 @@ public struct MFISOptions: Sendable, Equatable {
             return ("budget", "the \(m.rawValue) budget is the fraction of each model's \(m.rawValue) kept, in (0, 1]; got \(f)")
         default: break
         }
-        if !criteria.contains(.magnitude) && !criteria.contains(.irreplaceability) {
-            return ("criteria", "needs magnitude or irreplaceability (or both): they are the objectives")
+        if !hasSignalObjective && !criteria.contains(.irreplaceability) {
+            return ("criteria", "needs magnitude, activation or irreplaceability: they are the objectives")
         }
         if !(twinThreshold.isFinite && twinThreshold > 0 && twinThreshold <= 1) {
             return ("twinThreshold", "must be in (0, 1], got \(twinThreshold)")
@@ -116,7 +123,26 @@ public struct MFISOptions: Sendable, Equatable {
     public static let maxCandidates = 32
 
     /// Objectives per task: magnitude lost and irreplaceability lost, in that order, as chosen.
+    /// `.magnitude` stands for the signal objective, which activation replaces or joins.
     var perTaskObjectives: [Criterion] {
-        [Criterion.magnitude, .irreplaceability].filter { criteria.contains($0) }
+        (hasSignalObjective ? [Criterion.magnitude] : []) + (criteria.contains(.irreplaceability) ? [.irreplaceability] : [])
+    }
+
+    /// The per-task objective of what a task's dropped channels carried: by weight magnitude,
+    /// by activation on data, or both (their product, normalized per group).
+    var hasSignalObjective: Bool { criteria.contains(.magnitude) || criteria.contains(.activation) }
+
+    /// The signal objective's name in the report: `magnitude`, `activation`, `magnitude×activation`.
+    var signalObjectiveName: String {
+        switch (criteria.contains(.magnitude), criteria.contains(.activation)) {
+        case (true, true): return "magnitude×activation"
+        case (false, true): return "activation"
+        default: return "magnitude"
+        }
+    }
+
+    /// The per-task objectives' names, in order.
+    var perTaskObjectiveNames: [String] {
+        perTaskObjectives.map { $0 == .magnitude ? signalObjectiveName : $0.rawValue }
     }
 }

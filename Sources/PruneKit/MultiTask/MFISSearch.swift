@@ -27,7 +27,7 @@ public enum MFISSearch {
     }
 
     public static func objectiveNames(tasks: [String], options: MFISOptions) -> [String] {
-        tasks.flatMap { t in options.perTaskObjectives.map { "\($0.rawValue)[\(t)]" } } + ["size"]
+        tasks.flatMap { t in options.perTaskObjectiveNames.map { "\($0)[\(t)]" } } + ["size"]
     }
 
     /// Runs the search. `progress` is called after every generation; when `isCancelled` turns
@@ -52,7 +52,7 @@ public enum MFISSearch {
             let x = problem.seed(.init(magnitudeWeight: only == .magnitude ? 1 : 0, shareWeight: 0, consensus: 0, shareFrom: 2, rate: r))
             let e = problem.evaluate(x)
             return solution(problem, x, evaluation: e, names: names, front: [e.objectives], chosen: 0,
-                            reason: "pre-specified rate \(r) with \(only.rawValue) alone and no sharing: each group's top channels by \(only.rawValue) are the optimum, no search needed",
+                            reason: "pre-specified rate \(r) with \(options.perTaskObjectiveNames[0]) alone and no sharing: each group's top channels by it are the optimum, no search needed",
                             generations: 0, evaluations: 1)
         }
         if case let .budget(measure, fraction) = options.target {

@@ -4,10 +4,13 @@
 public struct MultiTaskPruner: Sendable {
     public var options: MFISOptions
     public var inputShapes: [String: [Int]]
+    /// Data for the data-driven criterion (`activation`); nil without data.
+    public var calibration: ActivationCriterion.Calibration?
 
-    public init(options: MFISOptions, inputShapes: [String: [Int]] = [:]) {
+    public init(options: MFISOptions, inputShapes: [String: [Int]] = [:], calibration: ActivationCriterion.Calibration? = nil) {
         self.options = options
         self.inputShapes = inputShapes
+        self.calibration = calibration
     }
 
     public struct Result: Sendable {
@@ -67,7 +70,13 @@ public struct MultiTaskPruner: Sendable {
         let aligned = try AlignedTasks(names: names, graphs: graphs, inputShapes: inputShapes)
         clock.lap("analyze")
         try checkpoint("criteria")
-        let evidence = GroupEvidence.collect(aligned, options: options)
+        var evidence = GroupEvidence.collect(aligned, options: options)
+        if options.criteria.contains(.activation) {
+            evidence = try withActivations(evidence, aligned: aligned) { f in
+                if hooks.isCancelled() { throw CancellationError() }
+                hooks.stage("criteria", f)
+            }
+        }
         clock.lap("criteria")
         try checkpoint("optimize")
         let problem = MFISProblem(aligned: aligned, evidence: evidence, options: options)
@@ -78,6 +87,22 @@ public struct MultiTaskPruner: Sendable {
         }, isCancelled: hooks.isCancelled)
         clock.lap("optimize")
         return Search(aligned: aligned, evidence: evidence, solution: solution, seconds: clock.seconds)
+    }
+
+    /// `evidence` with each task's activation scores measured on the calibration data.
+    private func withActivations(_ evidence: [GroupEvidence], aligned: AlignedTasks, progress: (Double) throws -> Void) throws -> [GroupEvidence] {
+        guard let calibration else {
+            throw MFISSearch.Unreachable(description: "criteria: activation is measured on calibration data, and none was given")
+        }
+        let ids = evidence.map(\.group)
+        var perTask: [[Int: [Double]]] = []
+        for (t, task) in aligned.tasks.enumerated() {
+            let model = try ClassifierGraph(task.graph, sampleShape: calibration.data.sampleShape)
+            perTask.append(try ActivationCriterion.meanAbsolute(
+                ofGroups: ids, groups: task.groups, lookup: task.lookup, graph: task.graph, shapes: task.shapes, model: model,
+                calibration: calibration) { try progress((Double(t) + $0) / Double(aligned.count)) })
+        }
+        return evidence.map { e in e.withActivations(perTask.map { $0[e.group]! }, joining: options.criteria.contains(.magnitude)) }
     }
 
     /// Folds, merges and cuts every task's graph for `solution` (the search's own when nil) and

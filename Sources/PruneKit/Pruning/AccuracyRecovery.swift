@@ -9,6 +9,9 @@ public struct AccuracyRecovery: Sendable {
     public var data: TrainingData
     public var split: DataSplit
     public var options: TrainingOptions
+    /// Off only to measure what pruning alone gives (`pruned prune --no-recalibration`, hidden):
+    /// no BN recalibration and no folded-BN correction, here or when candidates are compared.
+    public var recalibrates = true
 
     public init(data: TrainingData, options: TrainingOptions) throws {
         self.data = data
@@ -96,6 +99,7 @@ public struct AccuracyRecovery: Sendable {
         var p = Prepared(model: model, target: target, labels: labels, scoredAgainst: scoredAgainst, report: report)
         clock.lap("evaluate")
 
+        guard recalibrates else { return p }
         let calibration = calibrationSamples()
         try BatchNormRecalibration.recalibrate(&p.model, data: data, indices: calibration, batchSize: options.batchSize) {
             try progress("recalibrate", $0 / 2)

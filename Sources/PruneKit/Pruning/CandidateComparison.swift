@@ -69,10 +69,12 @@ struct CandidateComparison {
         for (t, reference) in references.enumerated() {
             func part(_ f: Double) throws { try progress((Double(t) + f) / Double(references.count)) }
             var model = try ClassifierGraph(result.graphs[t], sampleShape: data.sampleShape)
-            try BatchNormRecalibration.recalibrate(&model, data: data, indices: calibration, batchSize: batchSize) { try part($0 / 3) }
-            try FoldedBatchNormCorrection.correct(&model, reference: reference.model, original: reference.original,
-                                                  keptRows: result.keptRows[t], leaving: shared.sharedRows[t], data: data,
-                                                  indices: calibration, batchSize: batchSize) { try part((1 + $0) / 3) }
+            if recovery.recalibrates {
+                try BatchNormRecalibration.recalibrate(&model, data: data, indices: calibration, batchSize: batchSize) { try part($0 / 3) }
+                try FoldedBatchNormCorrection.correct(&model, reference: reference.model, original: reference.original,
+                                                      keptRows: result.keptRows[t], leaving: shared.sharedRows[t], data: data,
+                                                      indices: calibration, batchSize: batchSize) { try part((1 + $0) / 3) }
+            }
             scores.append(try score(model, against: reference) { try part((2 + $0) / 3) })
         }
         try progress(1)

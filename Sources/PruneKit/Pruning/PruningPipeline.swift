@@ -19,6 +19,8 @@ public struct PruningPipeline: Sendable {
         /// filters tied) for `training.epochs`.
         public var data: URL?
         public var training: TrainingOptions
+        /// With data: recalibrate BN / correct folded convs (always, but for measuring pruning alone).
+        public var recalibrate = true
         public init(mfis: MFISOptions = MFISOptions(), format: OutputFormat = .same, inputShapes: [String: [Int]] = [:],
                     data: URL? = nil, training: TrainingOptions = TrainingOptions()) {
             self.mfis = mfis
@@ -90,7 +92,14 @@ public struct PruningPipeline: Sendable {
         if let problem = options.mfis.problem() { throw Failure(message: "\(problem.field): \(problem.message)") }
         if let problem = options.training.problem() { throw Failure(message: "\(problem.field): \(problem.message)") }
         guard !models.isEmpty else { throw Failure(message: "no model to prune") }
-        let recovery = try options.data.map { try AccuracyRecovery(data: TrainingData.read(contentsOf: $0), options: options.training) }
+        if let needs = options.mfis.criteria.sorted().first(where: \.needsData), options.data == nil {
+            throw Failure(message: "criteria: \(needs.rawValue) is measured on calibration data; give a data file (--data, or a 'data' part)")
+        }
+        let recovery = try options.data.map {
+            var r = try AccuracyRecovery(data: TrainingData.read(contentsOf: $0), options: options.training)
+            r.recalibrates = options.recalibrate
+            return r
+        }
         let tasks = models.map { $0.deletingPathExtension().lastPathComponent }
         if let dup = Dictionary(grouping: tasks, by: { $0 }).first(where: { $0.value.count > 1 })?.key {
             throw Failure(message: "two models are named '\(dup)': the output file names would collide")
@@ -105,7 +114,11 @@ public struct PruningPipeline: Sendable {
         let formats = try loaded.map(formats(for:))
         clock.lap("load")
 
-        let pruner = MultiTaskPruner(options: options.mfis, inputShapes: options.inputShapes)
+        let calibration = recovery.map {
+            ActivationCriterion.Calibration(data: $0.data, indices: $0.calibrationSamples(limit: ActivationCriterion.sampleLimit),
+                                            batchSize: $0.options.batchSize)
+        }
+        let pruner = MultiTaskPruner(options: options.mfis, inputShapes: options.inputShapes, calibration: calibration)
         let found = try pruner.search(
             loaded.map(\.graph), tasks: loaded.map(\.task),
             hooks: .init(stage: { [self] stage, fraction in advance(stage, fraction) }, generation: hooks.generation,
