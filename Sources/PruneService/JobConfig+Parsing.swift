@@ -104,7 +104,7 @@ extension JobConfig {
                 return s
             }
         case ("criteria", .string(let s)): criteria = s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        case ("criteria", _): throw Invalid(field: "criteria", message: "must be a list of names (magnitude, irreplaceability, shareability)")
+        case ("criteria", _): throw Invalid(field: "criteria", message: "must be a list of names (magnitude, irreplaceability, shareability, activation)")
         case ("sharing", .bool(let b)): sharing = b
         case ("sharing", _): throw Invalid(field: "sharing", message: "must be true or false")
         case ("biasCompensation", .bool(let b)): biasCompensation = b

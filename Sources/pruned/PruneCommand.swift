@@ -39,8 +39,8 @@ struct PruneCommand: ParsableCommand {
     @Option(help: "Global budget instead of a rate: params=F or flops=F keeps at most the fraction F of each model's parameters (FLOPs).")
     var budget: String?
 
-    @Option(help: "Criteria, comma-separated, from magnitude, irreplaceability, shareability, and with --data activation (mean |activation| of each channel on the data: replaces magnitude in the per-task objective, or joins it as a product when both are named).")
-    var criteria: String = "magnitude,irreplaceability,shareability"
+    @Option(help: "Criteria, comma-separated, from magnitude, irreplaceability, shareability, and with --data activation (each channel's activation spread on the data times its readers' weights: it replaces magnitude in the per-task objective, or joins it, the mean of the two, when both are named). Default magnitude,irreplaceability,shareability; with --data activation,irreplaceability,shareability.")
+    var criteria: String?
 
     @Flag(name: .customLong("no-sharing"), help: "Prune each model on its own: no shared filters, no folding of near-twin filters.")
     var noSharing = false
@@ -110,7 +110,7 @@ struct PruneCommand: ParsableCommand {
     func options() throws -> MFISOptions {
         do {
             let options = MFISOptions(target: try MFISOptions.target(rate: rate, budget: budget),
-                                      criteria: try MFISOptions.parseCriteria(criteria), sharing: !noSharing,
+                                      criteria: try criteria.map(MFISOptions.parseCriteria) ?? MFISOptions.Criterion.defaults(withData: data != nil), sharing: !noSharing,
                                       seed: seed, generations: generations, population: population, roundTo: roundTo,
                                       biasCompensation: biasCompensation, magnitudeScore: try magnitudeScore(), candidates: candidates)
             if let problem = options.problem() { throw ValidationError("--\(flag(problem.field)): \(problem.message)") }

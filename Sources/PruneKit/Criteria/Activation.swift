@@ -1,12 +1,18 @@
-/// A data-driven score (ALGORITHM.md §2, "with calibration data"): how much signal a channel
-/// carries on the data — the mean |activation| of the channel where its readers read it,
-/// after the BN and activation that follow its producer.
+/// A data-driven score (ALGORITHM.md §2, "with calibration data"): how much of a channel's
+/// signal its readers lose when it goes, measured on the data — the standard deviation of the
+/// channel's activation where its readers read it (after the BN and activation that follow its
+/// producer), times the L1 norm of the readers' weights for it.
 ///
-/// On BN-folded exports this sees what weight norms cannot: a channel whose folded bias keeps
-/// it near-constant and large matters to the next layer however small its weights, and one
-/// that ReLU zeroes on every sample carries nothing however large they are.
+/// The spread, not the mean: with data, every pruned model is recalibrated, and the folded-BN
+/// correction (or BN) shifts each kept channel back to its old mean, which absorbs the
+/// removed channels' constant part; what no recalibration restores is their varying part.
+/// Measured on the digits models (scripts/mfis_quality/README.md) against mean |activation|,
+/// with and without the readers' weights, and the root mean square: this was best.
+///
+/// On BN-folded exports it sees what weight norms cannot: a channel whose folded bias keeps
+/// it large but constant carries little, and one that ReLU zeroes on every sample nothing.
 public enum ActivationCriterion {
-    /// Samples to measure on; the scores are means, settled long before.
+    /// Samples to measure on: the statistics have settled long before.
     public static let sampleLimit = 512
 
     /// Where and how to measure: samples `indices` of `data`, in batches of `batchSize`.
@@ -43,16 +49,33 @@ public enum ActivationCriterion {
         return current
     }
 
-    /// Mean |x| per channel of group g, for every group of `groups` (ids), summed over the
-    /// distinct values its producers lead to (residual branches meeting in one add count once).
-    /// `model` runs the task's graph in batches; `progress` gets the fraction of batches done.
-    public static func meanAbsolute(ofGroups ids: [Int], groups: ChannelGroups, lookup: ChannelGroupLookup, graph: Graph,
-                                    shapes: ShapeInference, model: ClassifierGraph, calibration: Calibration,
-                                    progress: (Double) throws -> Void = { _ in }) throws -> [Int: [Double]] {
+    /// The score of every channel of each group of `ids`: the standard deviation over the
+    /// samples and positions of each distinct value its producers lead to (residual branches
+    /// meeting in one add count once), summed, times the L1 of its consumers' input slices
+    /// (when the group has consumers with weights). `model` runs the task's graph in batches;
+    /// `progress` gets the fraction of batches done.
+    public static func scores(ofGroups ids: [Int], groups: ChannelGroups, lookup: ChannelGroupLookup, graph: Graph,
+                              shapes: ShapeInference, model: ClassifierGraph, calibration: Calibration,
+                              progress: (Double) throws -> Void = { _ in }) throws -> [Int: [Double]] {
+        let spread = try standardDeviations(ofGroups: ids, groups: groups, lookup: lookup, graph: graph, shapes: shapes, model: model,
+                                            calibration: calibration, progress: progress)
+        var scores: [Int: [Double]] = [:]
+        for (g, deviation) in spread {
+            let readers = MagnitudeCriterion.consumerL1(ofGroup: g, groups: groups, lookup: lookup, graph: graph)
+            scores[g] = readers.contains { $0 > 0 } ? zip(deviation, readers).map(*) : deviation
+        }
+        return scores
+    }
+
+    /// Per channel of each group of `ids`: the standard deviation of each value its producers
+    /// lead to, over samples and positions, summed over the distinct values.
+    public static func standardDeviations(ofGroups ids: [Int], groups: ChannelGroups, lookup: ChannelGroupLookup, graph: Graph,
+                                          shapes: ShapeInference, model: ClassifierGraph, calibration: Calibration,
+                                          progress: (Double) throws -> Void = { _ in }) throws -> [Int: [Double]] {
         let readers = graph.consumers()
         var nodeByLabel: [String: Node] = [:]
         for node in graph.nodes { nodeByLabel[node.label] = node }
-        // Per measured value: per channel position, the group channel it carries (-1: none).
+        // Per measured value: its group and, per channel position, the group channel it carries.
         var measured: [String: (group: Int, channels: [Int])] = [:]
         var order: [String] = []
         for g in ids {
@@ -65,37 +88,22 @@ public enum ActivationCriterion {
                 order.append(value)
             }
         }
-        var sums = [String: [Double]]()
-        var counts = [String: Int]()
+        var moments: [String: ChannelMoments] = [:]
         let batches = BatchOrder.inOrder(calibration.indices, size: calibration.batchSize)
         for (b, batch) in batches.enumerated() {
             try progress(Double(b) / Double(max(1, batches.count)))
             let fetched = try model.run(calibration.data.inputs(batch), fetching: order)
             for name in order {
-                guard let x = fetched[name], x.rank >= 2 else { continue }
-                let n = x.shape[0], c = x.shape[1], inner = x.count / max(1, n * c)
-                var s = sums[name] ?? [Double](repeating: 0, count: c)
-                guard s.count == c else { continue }
-                x.storage.withUnsafeBufferPointer { v in
-                    for i in 0..<n {
-                        for ch in 0..<c {
-                            let base = (i * c + ch) * inner
-                            var a: Float = 0
-                            for k in 0..<inner { a += abs(v[base + k]) }
-                            s[ch] += Double(a)
-                        }
-                    }
-                }
-                sums[name] = s
-                counts[name, default: 0] += n * inner
+                guard let x = fetched[name], x.rank >= 2, x.shape[1] == measured[name]!.channels.count else { continue }
+                moments[name, default: ChannelMoments(channels: x.shape[1])].add(x)
             }
         }
         var scores: [Int: [Double]] = [:]
         for g in ids { scores[g] = [Double](repeating: 0, count: groups.groups[g].size) }
         for name in order {
-            guard let (g, channels) = measured[name], let s = sums[name], s.count == channels.count else { continue }
-            let count = Double(max(1, counts[name] ?? 0))
-            for (p, i) in channels.enumerated() where i >= 0 { scores[g]![i] += s[p] / count }
+            guard let (g, channels) = measured[name], let m = moments[name] else { continue }
+            let variance = m.variance
+            for (p, i) in channels.enumerated() where i >= 0 { scores[g]![i] += max(0, variance[p]).squareRoot() }
         }
         try progress(1)
         return scores

@@ -27,14 +27,19 @@ public struct MFISOptions: Sendable, Equatable {
 
     public enum Criterion: String, Sendable, Equatable, CaseIterable, Comparable {
         case magnitude, irreplaceability, shareability
-        /// Data-driven (needs calibration data): mean |activation| of the channel on the data.
-        /// It takes magnitude's place in the per-task objective, or joins it when both are asked.
+        /// Data-driven (needs calibration data): the spread of the channel's activation on the
+        /// data times its readers' weights (`ActivationCriterion`). It takes magnitude's place in
+        /// the per-task objective, or joins it (the mean of the two) when both are asked.
         case activation
         public static func < (a: Criterion, b: Criterion) -> Bool {
             allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
         }
         /// The criteria used when none are named: the three data-free ones.
         public static let defaults: Set<Criterion> = [.magnitude, .irreplaceability, .shareability]
+        /// With calibration data, activation takes magnitude's place: measured better on the
+        /// digits models after recalibration and without it (scripts/mfis_quality/README.md).
+        public static let defaultsWithData: Set<Criterion> = [.activation, .irreplaceability, .shareability]
+        public static func defaults(withData: Bool) -> Set<Criterion> { withData ? defaultsWithData : defaults }
         /// Criteria that are measured on calibration data.
         public var needsData: Bool { self == .activation }
     }
@@ -129,13 +134,13 @@ public struct MFISOptions: Sendable, Equatable {
     }
 
     /// The per-task objective of what a task's dropped channels carried: by weight magnitude,
-    /// by activation on data, or both (their product, normalized per group).
+    /// by activation on data, or both (the mean of the two normalized scores).
     var hasSignalObjective: Bool { criteria.contains(.magnitude) || criteria.contains(.activation) }
 
-    /// The signal objective's name in the report: `magnitude`, `activation`, `magnitude×activation`.
+    /// The signal objective's name in the report: `magnitude`, `activation`, `magnitude+activation`.
     var signalObjectiveName: String {
         switch (criteria.contains(.magnitude), criteria.contains(.activation)) {
-        case (true, true): return "magnitude×activation"
+        case (true, true): return "magnitude+activation"
         case (false, true): return "activation"
         default: return "magnitude"
         }

@@ -98,7 +98,7 @@ public struct MultiTaskPruner: Sendable {
         var perTask: [[Int: [Double]]] = []
         for (t, task) in aligned.tasks.enumerated() {
             let model = try ClassifierGraph(task.graph, sampleShape: calibration.data.sampleShape)
-            perTask.append(try ActivationCriterion.meanAbsolute(
+            perTask.append(try ActivationCriterion.scores(
                 ofGroups: ids, groups: task.groups, lookup: task.lookup, graph: task.graph, shapes: task.shapes, model: model,
                 calibration: calibration) { try progress((Double(t) + $0) / Double(aligned.count)) })
         }
