@@ -17,7 +17,9 @@ struct PruneCommand: ParsableCommand {
 
             With --data (safetensors: 'input' N×C×H×W, 'label' N class indices or one 'label.<task>' \
             per model; a model without labels distils from its unpruned self), 10% of the samples (seeded) \
-            are held out; each model is scored on them before and after pruning, its BN running \
+            are held out. The data scores the channels (criterion activation, the default with data) and \
+            picks, of the --candidates best members of the search's front, the one with the lowest \
+            held-out loss after recalibration. Each model is scored before and after pruning, its BN running \
             statistics are re-estimated on the rest (for BN folded into convs at export: a per-channel \
             affine correction restoring each channel's mean and variance), it is fine-tuned for \
             --finetune-epochs epochs (SGD with momentum and weight decay, cosine schedule), and \

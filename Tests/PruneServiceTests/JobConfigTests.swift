@@ -20,6 +20,8 @@ import Testing
         let d = try JobConfig().mfisOptions()
         #expect(d.target == .rate(0.3) && d.sharing && d.criteria == MFISOptions.Criterion.defaults && d.generations == 100)
         #expect(d.candidates == 4 && old.candidates == 4)
+        #expect(try JobConfig().mfisOptions(withData: true).criteria == MFISOptions.Criterion.defaultsWithData)
+        #expect(try JobConfig.parse(json: Data(#"{"criteria": ["magnitude"]}"#.utf8)).mfisOptions(withData: true).criteria == [.magnitude])
         #expect(try JobConfig.parse(json: Data(#"{"candidates": 1}"#.utf8)).mfisOptions().candidates == 1)
         #expect(try JobConfig.parse(query: [("candidates", "6")]).mfisOptions().candidates == 6)
     }
