@@ -57,11 +57,11 @@ import Testing
         let two = MFISSearch.candidateIndices(front: front, chosen: 2, chosenReason: "nearest-ideal", target: .rate(0.3),
                                               names: ["a", "b", "size"], limit: 2)
         #expect(two.map(\.index) == Array(expected.map(\.0).prefix(2)))
-        // Adaptive: the knee is the default pick, nearest-ideal comes second.
-        let adaptive = MFISSearch.candidateIndices(front: front, chosen: knee, chosenReason: "knee", target: .adaptive,
-                                                   names: ["a", "b", "size"], limit: 2)
-        #expect(adaptive.first?.index == knee && adaptive.first?.reasons.first == "knee")
-        #expect(adaptive.contains { $0.reasons.contains("nearest-ideal") })
+        // Adaptive: the knee is the default pick, and nothing larger than it is put forward.
+        let adaptive = MFISSearch.candidateIndices(front: front, chosen: 2, chosenReason: "knee", target: .adaptive,
+                                                   names: ["a", "b", "size"], limit: 10)
+        #expect(adaptive.map(\.index) == [2, 4])  // 0, 1 (size 1) and 3 (0.9) are larger than 2 (0.2)
+        #expect(adaptive[0].reasons == ["knee", "nearest-ideal"] && adaptive[1].reasons == ["extreme of size"])
     }
 
     /// Merging the tasks' filters (what the nearest-ideal pick does most) costs these far-apart

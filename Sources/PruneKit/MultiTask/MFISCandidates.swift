@@ -32,6 +32,10 @@ extension MFISSearch {
     /// first (`chosen`, for `chosenReason`), then the other of knee and nearest-ideal, then the
     /// member that is best in each objective, in objective order (the lowest index among ties).
     /// A member named twice is listed once, with both reasons.
+    ///
+    /// With an adaptive rate, members larger (`size`, the last objective) than the knee are not
+    /// put forward: held-out loss only falls as less is pruned, so it would always take the
+    /// member that prunes least. How much to prune stays the knee's call; the data decides how.
     static func candidateIndices(front: [[Double]], chosen: Int, chosenReason: String, target: MFISOptions.Target,
                                  names: [String], limit: Int) -> [(index: Int, reasons: [String])] {
         guard !front.isEmpty else { return [] }
@@ -43,6 +47,10 @@ extension MFISSearch {
         for (k, name) in names.enumerated() {
             let best = front.indices.min { (front[$0][k], $0) < (front[$1][k], $1) }!
             named.append((best, "extreme of \(name)"))
+        }
+        if case .adaptive = target {
+            let cap = front[chosen][front[chosen].count - 1]
+            named.removeAll { front[$0.0][front[$0.0].count - 1] > cap }
         }
         var out: [(index: Int, reasons: [String])] = []
         for (index, reason) in named {
