@@ -59,7 +59,12 @@ def rebuild(bundle, index, task):
             shared = np.take(shared, c["indices"], axis=c["axis"])
         own = bundle.get(f"{task}/{name}")
         stacked = shared if own is None else np.concatenate([shared, own], axis=entry["rowAxis"])
-        out[name] = np.take(stacked, entry["rows"][task], axis=entry["rowAxis"])
+        w = np.take(stacked, entry["rows"][task], axis=entry["rowAxis"])
+        if task in (entry.get("gains") or {}):                 # the task's BN gain per row
+            shape = [1] * w.ndim
+            shape[entry["rowAxis"]] = -1
+            w = (w.astype(np.float32) * bundle[entry["gains"][task]].reshape(shape)).astype(w.dtype)
+        out[name] = w
     return out
 
 

@@ -57,6 +57,9 @@ extension JobConfig {
             case "lr":
                 guard let v = Float(value) else { throw Invalid(field: "lr", message: "'\(value)' is not a number") }
                 config.lr = v
+            case "holdout":
+                guard let v = Double(value) else { throw Invalid(field: "holdout", message: "'\(value)' is not a number") }
+                config.holdout = v
             default:
                 throw Invalid(field: name, message: "unknown parameter (known: \(keys.sorted().joined(separator: ", ")))")
             }
@@ -120,6 +123,8 @@ extension JobConfig {
         case ("finetuneEpochs", _), ("batchSize", _), ("candidates", _): throw Invalid(field: key, message: "must be an integer")
         case ("lr", .number(let v)): lr = Float(v)
         case ("lr", _): throw Invalid(field: "lr", message: "must be a number")
+        case ("holdout", .number(let v)): holdout = v
+        case ("holdout", _): throw Invalid(field: "holdout", message: "must be a number in [0, 1)")
         default:
             throw Invalid(field: key, message: "unknown field (known: \(Self.keys.sorted().joined(separator: ", ")))")
         }

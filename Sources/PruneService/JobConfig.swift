@@ -51,17 +51,21 @@ public struct JobConfig: Sendable, Codable, Equatable {
     public var batchSize: Int = TrainingOptions.defaultBatchSize
     /// With a `data` part: front members recalibrated and compared by held-out loss (`MFISOptions.candidates`).
     public var candidates: Int = MFISOptions().candidates
+    /// Fraction of the data held out and scored; 0 scores on the training samples.
+    public var holdout: Double = DataSplit.defaultHeldOutFraction
 
     public init() {}
 
     public static let keys: Set<String> = [
         "rate", "budget", "criteria", "sharing", "biasCompensation", "seed", "generations", "population", "format", "finetuneEpochs", "lr", "batchSize",
         "candidates",
+        "holdout",
     ]
 
     enum CodingKeys: String, CodingKey {
         case rate, budget, criteria, sharing, biasCompensation, seed, generations, population, format, finetuneEpochs, lr, batchSize
         case candidates
+        case holdout
     }
 
     /// Missing keys take their defaults, so a job.json written before a key existed still loads.
@@ -81,11 +85,12 @@ public struct JobConfig: Sendable, Codable, Equatable {
         lr = try c.decodeIfPresent(Float.self, forKey: .lr) ?? defaults.lr
         batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? defaults.batchSize
         candidates = try c.decodeIfPresent(Int.self, forKey: .candidates) ?? defaults.candidates
+        holdout = try c.decodeIfPresent(Double.self, forKey: .holdout) ?? defaults.holdout
     }
 
     /// The training recipe of a job with data: these keys, the rest at their defaults.
     public var training: TrainingOptions {
-        TrainingOptions(epochs: finetuneEpochs, learningRate: lr, batchSize: batchSize)
+        TrainingOptions(epochs: finetuneEpochs, learningRate: lr, batchSize: batchSize, heldOutFraction: holdout, seed: seed)
     }
 
     /// A config that does not validate: the field and what is wrong with it (HTTP 422).
@@ -124,6 +129,7 @@ public struct JobConfig: Sendable, Codable, Equatable {
             switch field {
             case .epochs: throw Invalid(field: "finetuneEpochs", message: message)
             case .batchSize: throw Invalid(field: "batchSize", message: message)
+            case .heldOutFraction: throw Invalid(field: "holdout", message: message)
             default: throw Invalid(field: "lr", message: message)
             }
         }

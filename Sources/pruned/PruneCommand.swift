@@ -20,8 +20,9 @@ struct PruneCommand: ParsableCommand {
             are held out. The data scores the channels (criterion activation, the default with data) and \
             picks, of the --candidates best members of the search's front, the one with the lowest \
             held-out loss after recalibration. Each model is scored before and after pruning, its BN running \
-            statistics are re-estimated on the rest (for BN folded into convs at export: a per-channel \
-            affine correction restoring each channel's mean and variance), it is fine-tuned for \
+            statistics are re-estimated on the rest (BN folded into convs at export is given back for \
+            this, targeting each channel's unpruned mean and variance, and folded in again after), \
+            it is fine-tuned for \
             --finetune-epochs epochs (SGD with momentum and weight decay, cosine schedule), and \
             scored after each step in report.json. The weights written are the fine-tuned ones.
 
@@ -80,7 +81,7 @@ struct PruneCommand: ParsableCommand {
     @Option(name: .customLong("finetune-epochs"), help: "Fine-tuning epochs after recalibration (needs --data).")
     var finetuneEpochs: Int = 0
 
-    @Flag(name: .customLong("no-recalibration"), help: ArgumentHelp("With --data: skip BN recalibration and the folded-BN correction (to measure pruning alone).", visibility: .hidden))
+    @Flag(name: .customLong("no-recalibration"), help: ArgumentHelp("With --data: skip recalibration (no BN given back or re-estimated), to measure pruning alone.", visibility: .hidden))
     var noRecalibration = false
 
     @Option(help: ArgumentHelp("With --data: recalibrate this many members of the final front (the default pick, the knee or nearest-ideal point, each objective's extreme) and keep the one with the lowest held-out loss; 1 keeps the default pick. Ignored without --data.", valueName: "K"))

@@ -15,10 +15,16 @@ struct RecipeOptions: ParsableArguments {
     @Option(name: .customLong("weight-decay"), help: "SGD weight decay (L2, on every parameter).")
     var weightDecay: Float = TrainingOptions().weightDecay
 
+    @Option(help: """
+        Fraction of the samples held out (seeded) and scored, in [0, 1). 0 trains on every \
+        sample and scores on the training samples (when the data is already a training split).
+        """)
+    var holdout: Double = DataSplit.defaultHeldOutFraction
+
     /// `seed` is the command's own `--seed` (prune seeds its optimizer with it too).
-    func training(epochs: Int, seed: UInt64, heldOut: Double = DataSplit.defaultHeldOutFraction) -> TrainingOptions {
+    func training(epochs: Int, seed: UInt64) -> TrainingOptions {
         TrainingOptions(epochs: epochs, learningRate: lr, batchSize: batchSize, momentum: momentum, weightDecay: weightDecay,
-                        heldOutFraction: heldOut, seed: seed)
+                        heldOutFraction: holdout, seed: seed)
     }
 
     /// A `ValidationError` naming the flag of the first bad setting.

@@ -32,9 +32,6 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Seed of the held-out split and of the batch order.")
     var seed: UInt64 = 0
 
-    @Option(help: "Fraction of the samples held out and scored, in [0, 1).")
-    var holdout: Double = DataSplit.defaultHeldOutFraction
-
     @Option(help: "Output model file (.onnx or .safetensors).")
     var out: String
 
@@ -47,14 +44,14 @@ struct TrainCommand: ParsableCommand {
         if format == .onnx && ModelFormat(path: model) == .safetensors {
             throw ValidationError("\(model): a safetensors model carries no graph to write as ONNX; use --out x.safetensors")
         }
-        try RecipeOptions.validate(recipe.training(epochs: epochs, seed: seed, heldOut: holdout), epochsFlag: "--epochs")
+        try RecipeOptions.validate(recipe.training(epochs: epochs, seed: seed), epochsFlag: "--epochs")
     }
 
     func run() throws {
         do {
             let loaded = try ModelFile.load(URL(argument: model))
             let data = try TrainingData.read(contentsOf: URL(argument: self.data))
-            let (graph, result) = try TrainingRun.run(loaded, data: data, options: recipe.training(epochs: epochs, seed: seed, heldOut: holdout))
+            let (graph, result) = try TrainingRun.run(loaded, data: data, options: recipe.training(epochs: epochs, seed: seed))
             for e in result.epochs {
                 print("epoch \(e.epoch): loss \(String(format: "%.4f", e.loss)), lr \(String(format: "%.5f", e.learningRate)), \(String(format: "%.2f", e.seconds)) s")
             }

@@ -107,13 +107,12 @@ import Testing
         let shared = try SharedParameters(bundle: result.bundle, graphs: result.graphs)
         let recovery = try AccuracyRecovery(data: TrainingData.read(contentsOf: data), options: options.training)
         let recovered = try recovery.run(loaded.enumerated().map { t, m in
-            AccuracyRecovery.Task(name: m.task, original: m.graph.constantsAsInitializers(), pruned: result.graphs[t],
-                                  keptRows: result.keptRows[t], sharedRows: shared.sharedRows[t])
+            AccuracyRecovery.Task(name: m.task, original: m.graph.constantsAsInitializers(), pruned: result.graphs[t], keptRows: result.keptRows[t])
         }, shared: shared)
         for (t, m) in loaded.enumerated() {
             let written = try ModelFile.load(dir.appendingPathComponent("out/\(m.task).onnx")).graph
-            for (name, tensor) in recovered.graphs[t].initializers { #expect(written.initializers[name] == tensor, "\(m.task) \(name)") }
-            #expect(report.models[t].accuracy == recovered.reports[t])
+            for (name, tensor) in recovered.tasks[t].graph.initializers { #expect(written.initializers[name] == tensor, "\(m.task) \(name)") }
+            #expect(report.models[t].accuracy == recovered.tasks[t].report)
         }
     }
 

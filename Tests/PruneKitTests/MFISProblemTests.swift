@@ -172,6 +172,17 @@ import Testing
         #expect(MFISArchive.unpack(MFISArchive.pack([true, false, true]), count: 3) == [true, false, true])
     }
 
+    @Test func packingEightBitsAStepIsBitForBitThePlainLoop() {
+        var rng = Xoshiro256StarStar(seed: 11)
+        for count in [1, 7, 8, 9, 63, 64, 65, 203] {
+            let bits = (0..<count).map { _ in rng.nextDouble() < 0.5 }
+            var plain = [UInt64](repeating: 0, count: (count + 63) / 64)
+            for (i, b) in bits.enumerated() where b { plain[i / 64] |= 1 << UInt64(i % 64) }
+            #expect(MFISArchive.pack(bits) == plain, "\(count) bits")
+            #expect(MFISArchive.unpack(plain, count: count) == bits)
+        }
+    }
+
     @Test func nearestToIdealTakesTheObjectivesInTheirOwnUnits() {
         // Merging costs 0.1 % of magnitude and saves 40 % of storage: take it. Scaled to the
         // front's range, the two would weigh the same and the middle point would win.

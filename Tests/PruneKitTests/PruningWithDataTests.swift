@@ -32,6 +32,7 @@ import Testing
             .run(models: [model], outputDirectory: dir.appendingPathComponent("out"))
         let accuracy = try #require(report.models[0].accuracy)
         #expect(accuracy.heldOutSamples == 5 && accuracy.trainingSamples == 43)  // round(4.8) held out
+        #expect(accuracy.scoredOn == AccuracyReport.scoredOnHeldOut)
         #expect(accuracy.labels == "label")
         #expect(accuracy.beforePruning.accuracy == 1)
         #expect(accuracy.recalibratedBatchNorms == ["features.1", "features.5", "features.9"])
@@ -61,7 +62,8 @@ import Testing
         #expect(onDisk.models[0].accuracy == accuracy)
     }
 
-    /// Without labels the unpruned model is the teacher; BN-free convs get the folded-BN correction.
+    /// Without labels the unpruned model is the teacher; every BN-free conv gets its BN back for
+    /// recalibration and fine-tuning, and the model written has it folded in again.
     @Test func distillsWithoutLabelsAndCorrectsFoldedConvs() throws {
         let (dir, model, labelled, _) = try Self.setUp(.concat)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -73,9 +75,27 @@ import Testing
         let accuracy = try #require(report.models[0].accuracy)
         #expect(accuracy.labels == AccuracyReport.teacherLabels)
         #expect(accuracy.beforePruning.accuracy == 1)
-        #expect(accuracy.correctedLayers == ["branch1", "branch2", "mix"])
+        #expect(accuracy.correctedLayers == ["stem", "branch1", "branch2", "mix"])
+        let written = try ModelFile.load(dir.appendingPathComponent("out").appendingPathComponent(model.lastPathComponent)).graph
+        #expect(written.nodes.map(\.opType) == (try ModelFile.load(model).graph.nodes.map(\.opType)))
         #expect(accuracy.loss == "distillation")
         #expect(accuracy.afterFineTuning != nil)
+    }
+
+    /// `--holdout 0`: every sample trains, and the scores are taken on the training samples.
+    @Test func withNothingHeldOutEverySampleTrainsAndIsScored() throws {
+        let (dir, model, data, labels) = try Self.setUp(.vgg)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let options = PruningPipeline.Options(rate: 0.5, data: data, training: TrainingOptions(epochs: 1, batchSize: 16, heldOutFraction: 0))
+        let report = try PruningPipeline(options: options).run(models: [model], outputDirectory: dir.appendingPathComponent("out"))
+        let accuracy = try #require(report.models[0].accuracy)
+        #expect(accuracy.heldOutSamples == 0 && accuracy.trainingSamples == Self.samples)
+        #expect(accuracy.scoredOn == AccuracyReport.scoredOnTraining)
+        #expect(accuracy.beforePruning.samples == Self.samples && accuracy.beforePruning.accuracy == 1)
+        let written = try ModelFile.load(dir.appendingPathComponent("out/vgg.onnx")).graph
+        let rescored = try ClassifierScore.measure(ClassifierGraph(written, sampleShape: [3, 12, 12]), data: TrainingData.read(contentsOf: data),
+                                                   indices: Array(0..<Self.samples), labels: labels, labelName: "label", batchSize: 7)
+        #expect(rescored.accuracy == accuracy.afterFineTuning?.accuracy)
     }
 
     @Test func cancellationStopsBetweenBatches() throws {

@@ -14,6 +14,12 @@ import Testing
         #expect(try JobConfig.parse(json: Data("{}".utf8)).training == TrainingOptions())
         let query = try JobConfig.parse(query: [("finetuneEpochs", "2"), ("lr", "0.1"), ("batchSize", "8")])
         #expect(query.finetuneEpochs == 2 && query.lr == 0.1 && query.batchSize == 8)
+        // The held-out fraction, and `seed` seeds the split as on the command line.
+        let held = try JobConfig.parse(json: Data(#"{"holdout": 0, "seed": 4}"#.utf8))
+        #expect(held.training == TrainingOptions(heldOutFraction: 0, seed: 4))
+        #expect(try JobConfig.parse(query: [("holdout", "0.25")]).holdout == 0.25)
+        #expect { try JobConfig.parse(json: Data(#"{"holdout": 1}"#.utf8)) } throws: { ($0 as? JobConfig.Invalid)?.field == "holdout" }
+        #expect { try JobConfig.parse(json: Data(#"{"holdout": "all"}"#.utf8)) } throws: { ($0 as? JobConfig.Invalid)?.field == "holdout" }
         // A job.json written before the training keys existed still loads, with their defaults.
         let old = try JSONDecoder().decode(JobConfig.self, from: Data(#"{"rate": 0.4, "format": "onnx"}"#.utf8))
         #expect(old.rate == 0.4 && old.finetuneEpochs == 0 && old.batchSize == TrainingOptions.defaultBatchSize)

@@ -40,6 +40,10 @@ def options(feat, rate, data_file=None, epochs=None):
     if not feat["data"]:
         return None, ["--data"]
     flags += ["--data", data_file]
+    if "--holdout" in feat["flags"]:
+        # Torch-Pruning's side recalibrates and trains on all of train.safetensors; so do we
+        # (by default `pruned` holds 10% out to score on).
+        flags += ["--holdout", "0"]
     if epochs is not None:
         if feat["finetune"]:
             flags += ["--finetune-epochs", str(epochs)]

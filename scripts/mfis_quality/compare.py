@@ -88,7 +88,7 @@ def main():
         print("\n".join(lines), end="\n\n")
         lines, figures["per_task"][arch] = tables.per_task_table(bl, mine, tasks_json, arch, 0.3, imps)
         print("\n".join(lines), end="\n\n")
-        lines, figures["storage"][arch] = tables.storage_table(bl, mine, arch, rates)
+        lines, figures["storage"][arch] = tables.storage_table(bl, mine, arch, rates, tasks_json)
         print("\n".join(lines), end="\n\n")
         lines, figures["adaptive"][arch] = tables.adaptive_lines(mine, arch)
         print("\n".join(lines), end="\n\n")

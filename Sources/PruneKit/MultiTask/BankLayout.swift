@@ -1,5 +1,5 @@
-/// Where the filters of each shareable tensor sit: the filter tensors (producer weights and
-/// producer biases of a prunable group, of one shape in every task) whose rows the bundle
+/// Where the filters of each shareable tensor sit: the filter tensors (producer weights of a
+/// prunable group, of one shape in every task; biases stay per task) whose rows the bundle
 /// stores once when tasks share them. Computed from the first task; the tasks are aligned, so
 /// positions mean the same in all of them.
 struct BankLayout: Sendable {

@@ -131,8 +131,10 @@ struct CostModel: Sendable {
         return total
     }
 
-    /// Filter tensors (producer rows and producer biases of a prunable group) whose shape is the
-    /// same in every task, by name, with their row axis.
+    /// Filter tensors (producer weights of a prunable group, rank ≥ 2) whose shape is the same
+    /// in every task, by name, with their row axis. Biases stay per task, like BN: in a
+    /// BN-folded export the bias carries the task's BN shift, and the folded-BN correction
+    /// needs to move it per task under a shared filter.
     static func bankable(_ aligned: AlignedTasks) -> [String: Int] {
         let task = aligned.tasks[0]
         let prunable = Set(aligned.prunableGroups.map(\.id))
@@ -143,7 +145,7 @@ struct CostModel: Sendable {
             let site = task.groups.sites[s]
             let isFilter = site.role == .producer || (site.role == .perChannel && ["Conv", "Gemm", "MatMul"].contains(opOf[site.node] ?? ""))
             guard isFilter, let g = task.lookup.group(of: site), prunable.contains(g),
-                  let tensor = task.graph.initializers[site.tensor], tensor.dtype.isFloatingPoint,
+                  let tensor = task.graph.initializers[site.tensor], tensor.dtype.isFloatingPoint, tensor.rank >= 2,
                   aligned.tasks.allSatisfy({ $0.graph.initializers[site.tensor]?.shape == tensor.shape }) else { continue }
             result[site.tensor] = result[site.tensor] ?? site.axis
         }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Pricing and repairing a candidate: one pass over the keep bits per task and group (losses
 /// and counts), one pass per group over the tasks' bits (union, sharing, merge distortion),
 /// then the cost model on the counts.
@@ -56,8 +58,8 @@ extension MFISProblem {
                             }
                         }
                         kept[t * P + p] = k
-                        lostA[t] += la
-                        lostB[t] += lb
+                        lostA[t] += groupLoss(la)
+                        lostB[t] += groupLoss(lb)
                     }
                 }
             }
@@ -99,6 +101,20 @@ extension MFISProblem {
         return Tally(lostMagnitude: lostA, lostIrreplaceability: lostB, mergeCost: merge,
                      counts: KeptCounts(kept: kept, union: union, shared: shared, sharedKept: sharedKept))
     }
+
+    /// A group's loss from the fraction `lost` of its (unit-sum) score that its dropped channels
+    /// carry. With a pre-specified rate every group loses the same share of channels, and the
+    /// fraction itself is the loss. Where the optimizer sets the rates, the fraction would price
+    /// cutting one group down to a channel at a fraction of the whole (1/P), though the layer
+    /// then passes almost nothing on and the model fails (measured: single-model adaptive cut
+    /// one group of the digits VGG to 1 of 32 channels, 10% accuracy); −ln(retained) makes
+    /// that cost grow without bound while small losses cost about the same (−ln(1 − x) ≈ x).
+    @inline(__always)
+    func groupLoss(_ lost: Double) -> Double {
+        convexGroupLoss ? -log(max(Self.leastRetained, 1 - lost)) : lost
+    }
+
+    static let leastRetained = 1e-3
 
     public func evaluate(_ x: [Bool]) -> Evaluation {
         let tally = x.withUnsafeBufferPointer { self.tally($0) }

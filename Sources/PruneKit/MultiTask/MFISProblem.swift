@@ -42,6 +42,9 @@ public struct MFISProblem: BlockBinaryProblem {
     let targetCounts: [Int]?
     /// Per task and group, channels from least to most worth keeping (repair's order).
     let repairOrder: [[Int32]]
+    /// Whether a group's loss is priced convexly (`groupLoss`): where the optimizer sets the
+    /// per-group rates (adaptive, budget).
+    let convexGroupLoss: Bool
 
     static let maxTabulatedTasks = 5
 
@@ -119,6 +122,7 @@ public struct MFISProblem: BlockBinaryProblem {
         for n in sizes { offsets.append(q); q += n }
         channelOffset = offsets
         distortion = withShares && T <= Self.maxTabulatedTasks ? Self.tabulate(evidence, taskCount: T, channels: q) : []
+        if case .rate = options.target { convexGroupLoss = false } else { convexGroupLoss = true }
         if case let .rate(r) = options.target {
             targetCounts = sizes.map { Self.roundedCount(RateSelection.keepCount(size: $0, rate: r), size: $0, roundTo: options.roundTo) }
         } else {

@@ -4,8 +4,9 @@ import Foundation
 ///
 /// A tensor listed in `tensors` is a filter tensor with shared rows: for a task with an entry,
 /// take `shared` at the task's `columns` (indices along each listed axis), append the task's
-/// own rows (`<task>/<name>`, when present) along `rowAxis`, and take `rows` along `rowAxis`.
-/// Every other tensor of a task is stored whole as `<task>/<name>`. `taskTensors` lists each
+/// own rows (`<task>/<name>`, when present) along `rowAxis`, take `rows` along `rowAxis`, and
+/// when the entry lists `gains` for the task, multiply row j by element j of that tensor (the
+/// task's BN gain, after the data stages; biases stay per task). Every other tensor of a task is stored whole as `<task>/<name>`. `taskTensors` lists each
 /// task's tensors in its model's order. `groups` are the index matrices of the prunable groups.
 public struct BundleIndex: Sendable, Codable, Equatable {
     public struct AxisIndices: Sendable, Codable, Equatable {
@@ -19,9 +20,11 @@ public struct BundleIndex: Sendable, Codable, Equatable {
         public var shared: String
         public var rows: [String: [Int]]
         public var columns: [String: [AxisIndices]]
+        /// Per task, the tensor of per-row gains to multiply in (absent: none).
+        public var gains: [String: String]?
     }
 
-    public var format = "pruned-multitask/1"
+    public var format = "pruned-multitask/2"
     public var tasks: [String]
     public var groups: [IndexMatrix]
     public var tensors: [String: BankEntry]
@@ -118,9 +121,31 @@ public struct MultiTaskBundle: Sendable {
     }
 
     /// The same layout holding the values of `graphs` (the tasks after tied fine-tuning and
-    /// recalibration): banks read back through `shared`, every task tensor from its graph
-    /// (including tensors recovery added, such as a corrected conv's new bias).
-    public func refreshed(with graphs: [Graph], shared: SharedParameters) -> MultiTaskBundle {
+    /// recalibration, their weights before `gains`): banks read back through `shared`, every
+    /// task tensor from its graph (including tensors recovery added, such as a conv's new
+    /// bias). A bank tensor's gains are stored beside it (`gain/<task>/<tensor>`); any other
+    /// tensor is stored with its gains multiplied in.
+    public func refreshed(with graphs: [Graph], gains: [[String: [Float]]] = [], shared: SharedParameters) -> MultiTaskBundle {
+        var graphs = graphs
+        var gainTensors: [SafeTensorsFile.Entry] = []
+        var entries = index.tensors
+        for (t, task) in index.tasks.enumerated() where t < gains.count {
+            for (name, g) in gains[t].sorted(by: { $0.key < $1.key }) {
+                if let entry = entries[name], entry.rows[task] != nil {
+                    let gainName = "gain/\(task)/\(name)"
+                    gainTensors.append(.init(gainName, Tensor(shape: [g.count], floats: g)))
+                    entries[name]!.gains = (entry.gains ?? [:]).merging([task: gainName]) { $1 }
+                } else if let w = graphs[t].initializers[name] {
+                    graphs[t].setInitializer(name, RowGains.apply(g, to: w))
+                }
+            }
+        }
+        var refreshed = MultiTaskBundle(tensors: tensors, index: index)
+        refreshed.index.tensors = entries
+        return refreshed.refreshedBanks(with: graphs, shared: shared, appending: gainTensors)
+    }
+
+    private func refreshedBanks(with graphs: [Graph], shared: SharedParameters, appending extra: [SafeTensorsFile.Entry]) -> MultiTaskBundle {
         var banks: [SafeTensorsFile.Entry] = []
         var privateRows: [String: [Int: [Int]]] = [:]
         for (tensor, entry) in index.tensors.sorted(by: { $0.key < $1.key }) {
@@ -136,7 +161,7 @@ public struct MultiTaskBundle: Sendable {
         banks.sort { (order[$0.name] ?? 0) < (order[$1.name] ?? 0) }
         var index = index
         index.taskTensors = [:]
-        return MultiTaskBundle(tensors: banks, index: index).withTaskTensors(graphs, privateRows: privateRows)
+        return MultiTaskBundle(tensors: banks + extra, index: index).withTaskTensors(graphs, privateRows: privateRows)
     }
 
     /// Task `task`'s tensors, rebuilt from the bundle the way `index.json` says (the README's
@@ -148,7 +173,12 @@ public struct MultiTaskBundle: Sendable {
         return try order.map { name in
             if let entry = index.tensors[name], let rows = entry.rows[task], let columns = entry.columns[task] {
                 guard let shared = byName[entry.shared] else { throw Failure(description: "missing bank tensor '\(entry.shared)'") }
-                return (name, Self.assemble(shared: shared, own: byName["\(task)/\(name)"], rows: rows, columns: columns, rowAxis: entry.rowAxis))
+                let tensor = Self.assemble(shared: shared, own: byName["\(task)/\(name)"], rows: rows, columns: columns, rowAxis: entry.rowAxis)
+                guard let gainName = entry.gains?[task] else { return (name, tensor) }
+                guard let gains = byName[gainName], gains.count == tensor.shape[entry.rowAxis] else {
+                    throw Failure(description: "gains '\(gainName)' missing or not one per row of '\(name)'")
+                }
+                return (name, RowGains.apply(gains.floats(), to: tensor, axis: entry.rowAxis))
             }
             guard let own = byName["\(task)/\(name)"] else { throw Failure(description: "missing tensor '\(task)/\(name)'") }
             return (name, own)

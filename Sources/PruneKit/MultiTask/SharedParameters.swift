@@ -22,8 +22,6 @@ public struct SharedParameters: Sendable {
     }
 
     let ties: [Tie]
-    /// Per task, per tensor: the row positions (along the bank's row axis) of its shared rows.
-    public let sharedRows: [[String: Set<Int>]]
 
     /// From the bundle laid out by `MultiTaskPruner` and the tasks' pruned graphs (the same
     /// structure as `bundle` describes, any values): the positions are rebuilt the way
@@ -33,7 +31,6 @@ public struct SharedParameters: Sendable {
         var stored: [String: Tensor] = [:]
         for e in bundle.tensors { stored[e.name] = e.tensor }
         var ties: [Tie] = []
-        var rows = Array(repeating: [String: Set<Int>](), count: names.count)
         for (tensor, entry) in bundle.index.tensors.sorted(by: { $0.key < $1.key }) {
             guard let bank = stored[entry.shared] else { throw MultiTaskBundle.Failure(description: "missing bank tensor '\(entry.shared)'") }
             let bankRows = bank.shape[entry.rowAxis]
@@ -53,12 +50,10 @@ public struct SharedParameters: Sendable {
                 }
                 let elements = mapped.indices.filter { mapped[$0] >= 0 }
                 tie.users.append(.init(task: t, elements: elements, bank: elements.map { Int(mapped[$0]) }))
-                rows[t][tensor] = Set(taskRows.indices.filter { taskRows[$0] < bankRows })
             }
             ties.append(tie)
         }
         self.ties = ties
-        sharedRows = rows
     }
 
     /// Replaces each task's gradient of a shared element by the sum over the tasks using it.

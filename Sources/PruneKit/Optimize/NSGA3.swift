@@ -119,7 +119,7 @@ public struct NSGA3<Problem: MultiObjectiveProblem, Operators: Variation>: Senda
         var population = evaluate(start)
         var evaluations = n
         // Hashes of the members' variables, kept along so duplicates cost one hash per child.
-        var hashes = configuration.eliminateDuplicates ? population.map { $0.variables.hashValue } : []
+        var hashes = configuration.eliminateDuplicates ? population.map { variation.fingerprint($0.variables) } : []
         progress?(report(population, generation: 0, evaluations: evaluations))
 
         var completed = 0
@@ -175,7 +175,7 @@ public struct NSGA3<Problem: MultiObjectiveProblem, Operators: Variation>: Senda
                 children.append(c)
                 return
             }
-            let h = c.hashValue
+            let h = variation.fingerprint(c)
             if let other = seen.first(h), variables(other, children) == c, pairs < patience { return }
             seen.insertIfAbsent(h, population.count + children.count)
             children.append(c)

@@ -10,7 +10,7 @@ public struct AccuracyRecovery: Sendable {
     public var split: DataSplit
     public var options: TrainingOptions
     /// Off only to measure what pruning alone gives (`pruned prune --no-recalibration`, hidden):
-    /// no BN recalibration and no folded-BN correction, here or when candidates are compared.
+    /// no BN given back, none recalibrated, here or when candidates are compared.
     public var recalibrates = true
 
     public init(data: TrainingData, options: TrainingOptions) throws {
@@ -19,39 +19,47 @@ public struct AccuracyRecovery: Sendable {
         split = try DataSplit(count: data.count, heldOutFraction: options.heldOutFraction, seed: options.seed)
     }
 
-    /// One task to recover: its unpruned graph, its pruned graph, `keptRows` (row j of a pruned
-    /// weight is row `keptRows[w][j]` of the original) and, per weight, the pruned rows that
-    /// are shared filters (`SharedParameters.sharedRows`), which the folded-BN correction leaves alone.
+    /// One task to recover: its unpruned graph, its pruned graph, and `keptRows` (row j of a
+    /// pruned weight is row `keptRows[w][j]` of the original).
     public struct Task: Sendable {
         public var name: String
         public var original: Graph
         public var pruned: Graph
         public var keptRows: [String: [Int]]
-        public var sharedRows: [String: Set<Int>]
-        public init(name: String, original: Graph, pruned: Graph, keptRows: [String: [Int]], sharedRows: [String: Set<Int>] = [:]) {
+        public init(name: String, original: Graph, pruned: Graph, keptRows: [String: [Int]]) {
             self.name = name
             self.original = original
             self.pruned = pruned
             self.keptRows = keptRows
-            self.sharedRows = sharedRows
         }
+    }
+
+    /// What recovery gives back per task: `graph` to write; `unscaled`, the same with each
+    /// folded-back conv weight before its row `gains` (what a bundle's banks hold).
+    public struct Recovered: Sendable {
+        public var graph: Graph
+        public var unscaled: Graph
+        public var gains: [String: [Float]]
+        public var report: AccuracyReport
     }
 
     /// A task between recalibration and fine-tuning.
     private struct Prepared {
         var model: ClassifierGraph
+        var unfolded: UnfoldedBatchNorm
         var target: FineTuning.Target
         var labels: [Int]
         var scoredAgainst: String
         var report: AccuracyReport
     }
 
-    /// Scores, recalibrates and corrects every task on its own (BN is per task), then fine-tunes
-    /// them together (`shared` ties their shared filters; one task is plain fine-tuning), and
-    /// scores them again. `progress(stage, fraction)` between batches; a throw there
-    /// (cancellation) stops the run. Returns per task the graph to write and what each step did.
+    /// Scores every task, gives each folded conv its BN back (`UnfoldedBatchNorm`), recalibrates
+    /// every BN on its task's own data pass (BN is per task), fine-tunes the tasks together
+    /// (`shared` ties their shared filters, which the BNs leave untouched; one task is plain
+    /// fine-tuning), scores them again, and folds the BNs back. `progress(stage, fraction)`
+    /// between batches; a throw there (cancellation) stops the run.
     public func run(_ tasks: [Task], shared: SharedParameters? = nil, progress: (String, Double) throws -> Void = { _, _ in })
-        throws -> (graphs: [Graph], reports: [AccuracyReport], seconds: [String: Double]) {
+        throws -> (tasks: [Recovered], seconds: [String: Double]) {
         var clock = StageClock()
         // Per task: labels (cross-entropy), or none (distillation from its unpruned model).
         let labelNames = try data.labelNames(forTasks: tasks.map(\.name))
@@ -72,7 +80,16 @@ public struct AccuracyRecovery: Sendable {
             }
             clock.lap("evaluate")
         }
-        return (prepared.map(\.model.exportable), prepared.map(\.report), clock.seconds)
+        let recovered = try prepared.map { p in
+            var model = p.model
+            let gains = try p.unfolded.fold(&model.graph)
+            let unscaled = model.exportable
+            var graph = unscaled
+            for (name, g) in gains { graph.setInitializer(name, RowGains.apply(g, to: graph.initializers[name]!)) }
+            return Recovered(graph: graph, unscaled: unscaled, gains: gains, report: p.report)
+        }
+        clock.lap("recalibrate")
+        return (recovered, clock.seconds)
     }
 
     private func score(_ p: Prepared, tick: () throws -> Void) throws -> ClassifierScore {
@@ -80,51 +97,71 @@ public struct AccuracyRecovery: Sendable {
     }
 
     private func score(_ model: ClassifierGraph, labels: [Int], name: String, tick: () throws -> Void) throws -> ClassifierScore {
-        try ClassifierScore.measure(model, data: data, indices: split.heldOut, labels: labels, labelName: name,
+        try ClassifierScore.measure(model, data: data, indices: scored, labels: labels, labelName: name,
                                     batchSize: options.batchSize, checkpoint: tick)
     }
 
-    /// Scores before and after pruning, recalibrates BN and corrects folded convs (shared rows
-    /// excepted), scores again.
+    /// Scores before and after pruning, unfolds folded BN, recalibrates every BN, scores again.
     private func prepare(_ task: Task, labelName: String?, clock: inout StageClock, progress: (String, Double) throws -> Void) throws -> Prepared {
         let reference = try ClassifierGraph(task.original, sampleShape: data.sampleShape)
-        let model = try ClassifierGraph(task.pruned, sampleShape: data.sampleShape)
+        var model = try ClassifierGraph(task.pruned, sampleShape: data.sampleShape)
         let labels = try labelName.map { data.labels[$0]! } ?? teacherPredictions(reference)
         let target: FineTuning.Target = labelName.map { .labels(labels, name: $0) } ?? .teacher(reference)
         let scoredAgainst = labelName ?? AccuracyReport.teacherLabels
         let tick = { try progress("evaluate", 0) }
-        let report = AccuracyReport(labels: scoredAgainst, trainingSamples: split.training.count, heldOutSamples: split.heldOut.count,
+        var report = AccuracyReport(labels: scoredAgainst, trainingSamples: split.training.count, heldOutSamples: split.heldOut.count,
+                                    scoredOn: split.heldOut.isEmpty ? AccuracyReport.scoredOnTraining : AccuracyReport.scoredOnHeldOut,
                                     beforePruning: try score(reference, labels: labels, name: scoredAgainst, tick: tick),
                                     afterPruning: try score(model, labels: labels, name: scoredAgainst, tick: tick))
-        var p = Prepared(model: model, target: target, labels: labels, scoredAgainst: scoredAgainst, report: report)
         clock.lap("evaluate")
-
-        guard recalibrates else { return p }
-        let calibration = calibrationSamples()
-        try BatchNormRecalibration.recalibrate(&p.model, data: data, indices: calibration, batchSize: options.batchSize) {
-            try progress("recalibrate", $0 / 2)
+        guard recalibrates else {
+            return Prepared(model: model, unfolded: UnfoldedBatchNorm(sites: []), target: target, labels: labels, scoredAgainst: scoredAgainst,
+                            report: report)
         }
-        p.report.recalibratedBatchNorms = p.model.graph.nodes.filter { $0.opType == "BatchNormalization" }.map(\.label)
-        p.report.correctedLayers = try FoldedBatchNormCorrection.correct(
-            &p.model, reference: reference, original: task.original, keptRows: task.keptRows, leaving: task.sharedRows, data: data,
-            indices: calibration, batchSize: options.batchSize) { try progress("recalibrate", 0.5 + $0 / 2) }
+
+        report.recalibratedBatchNorms = model.graph.nodes.filter { $0.opType == "BatchNormalization" }.map(\.label)
+        let unfolded = try recalibrate(&model, reference: reference, keptRows: task.keptRows, calibration: calibrationSamples()) {
+            try progress("recalibrate", $0)
+        }
+        report.correctedLayers = unfolded.sites.map(\.conv)
         clock.lap("recalibrate")
+        var p = Prepared(model: model, unfolded: unfolded, target: target, labels: labels, scoredAgainst: scoredAgainst, report: report)
         p.report.afterRecalibration = try score(p, tick: tick)
         clock.lap("evaluate")
         return p
     }
 
+    /// The recalibration step, shared with the comparison of candidates: every conv whose BN
+    /// the export folded in gets it back with the unpruned model's moments as its goal
+    /// (`UnfoldedBatchNorm`), then every BN is recalibrated on `calibration`.
+    func recalibrate(_ model: inout ClassifierGraph, reference: ClassifierGraph, keptRows: [String: [Int]], calibration: [Int],
+                     progress: (Double) throws -> Void) throws -> UnfoldedBatchNorm {
+        let convs = UnfoldedBatchNorm.convs(of: model.graph)
+        let goal = try UnfoldedBatchNorm.goal(reference: reference, convs: convs, keptRows: keptRows, data: data,
+                                              batches: BatchOrder.inOrder(calibration, size: options.batchSize)) { try progress($0 / 2) }
+        let unfolded = try UnfoldedBatchNorm.unfold(&model.graph, goal: goal)
+        try BatchNormRecalibration.recalibrate(&model, data: data, indices: calibration, batchSize: options.batchSize) {
+            try progress(0.5 + $0 / 2)
+        }
+        return unfolded
+    }
+
     /// The unpruned model's top-1 class of every held-out sample (0 elsewhere, unread): what a
     /// model is scored against when the data has no labels.
-    func teacherPredictions(_ reference: ClassifierGraph) throws -> [Int] {
+    private func teacherPredictions(_ reference: ClassifierGraph) throws -> [Int] {
         var labels = [Int](repeating: 0, count: data.count)
-        for batch in BatchOrder.inOrder(split.heldOut, size: options.batchSize) {
+        for batch in BatchOrder.inOrder(scored, size: options.batchSize) {
             for (i, p) in zip(batch, ClassifierScore.predictions(try reference.logits(data.inputs(batch)))) { labels[i] = p }
         }
         return labels
     }
 
-    /// The training split, or a seeded subset of `limit` of it.
+    /// The samples every score is taken on: the held-out split, or with none held out
+    /// (`--holdout 0`) the training samples.
+    var scored: [Int] { split.heldOut.isEmpty ? split.training : split.heldOut }
+
+    /// The training split, or a seeded subset of `limit` of it (the smaller limit's samples
+    /// are the first of the larger's: one seeded order).
     func calibrationSamples(limit: Int = calibrationLimit) -> [Int] {
         guard split.training.count > limit else { return split.training }
         var order = split.training
@@ -144,6 +181,11 @@ public struct AccuracyReport: Sendable, Codable, Equatable {
     public var labels: String
     public var trainingSamples: Int
     public var heldOutSamples: Int
+    /// What the scores are measured on: `held-out` samples, or the `training` samples when
+    /// none were held out (absent in reports from before it was recorded: held-out).
+    public var scoredOn: String?
+    public static let scoredOnHeldOut = "held-out"
+    public static let scoredOnTraining = "training"
     public var beforePruning: ClassifierScore
     public var afterPruning: ClassifierScore
     /// After BN recalibration and the folded-BN correction (equal to `afterPruning` when neither applied).
@@ -151,14 +193,17 @@ public struct AccuracyReport: Sendable, Codable, Equatable {
     public var afterFineTuning: ClassifierScore?
     /// BatchNormalization nodes whose running statistics were re-estimated.
     public var recalibratedBatchNorms: [String] = []
-    /// Convs given the folded-BN affine correction.
+    /// Convs whose BN the export had folded in: given a BN for recalibration and fine-tuning
+    /// (`UnfoldedBatchNorm`), folded back into them afterwards.
     public var correctedLayers: [String] = []
     /// `cross-entropy` or `distillation`, when fine-tuned.
     public var loss: String?
     /// Mean training loss of each fine-tuning epoch.
     public var epochs: [FineTuning.Epoch] = []
 
-    public init(labels: String, trainingSamples: Int, heldOutSamples: Int, beforePruning: ClassifierScore, afterPruning: ClassifierScore) {
+    public init(labels: String, trainingSamples: Int, heldOutSamples: Int, scoredOn: String = scoredOnHeldOut,
+                beforePruning: ClassifierScore, afterPruning: ClassifierScore) {
+        self.scoredOn = scoredOn
         self.labels = labels
         self.trainingSamples = trainingSamples
         self.heldOutSamples = heldOutSamples

@@ -9,7 +9,7 @@ extension PruningPipeline {
                         recovery: AccuracyRecovery?) throws -> MultiTaskPruner.Result {
         let candidates = found.solution.candidates
         let buildHooks = MultiTaskPruner.Hooks(stage: { [self] stage, fraction in advance(stage, fraction) }, isCancelled: hooks.isCancelled)
-        guard let recovery, options.mfis.candidates > 1, candidates.count > 1, !recovery.split.heldOut.isEmpty else {
+        guard let recovery, options.mfis.candidates > 1, candidates.count > 1 else {
             return try pruner.build(found, sources: sources, hooks: buildHooks)
         }
         var clock = StageClock()
@@ -38,8 +38,8 @@ extension PruningPipeline {
         entries[at].chosen = true
         let compared = entries.map { "\($0.reasons.joined(separator: ", ")): \(String(format: "%.4g", $0.heldOutLoss))" }
         result.mfis.chosen.reason = "chosen by held-out loss: the lowest after recalibration of the \(entries.count) front members "
-            + "put forward (\(compared.joined(separator: "; "))), each task's fine-tuning loss on \(comparison.heldOut.joined().count) "
-            + "held-out samples summed over the tasks, BN statistics and the folded-BN correction from "
+            + "put forward (\(compared.joined(separator: "; "))), each task's fine-tuning loss on \(comparison.scored.joined().count) "
+            + "\(recovery.split.heldOut.isEmpty ? "training" : "held-out") samples summed over the tasks, recalibrated on "
             + "\(comparison.calibration.count) training samples. "
             + (at == 0 ? "It is also the search's own pick: " : "The search's own pick was: ") + found.solution.reason
         result.mfis.candidates = entries

@@ -137,13 +137,13 @@ public struct PruningPipeline: Sendable {
             let shared = try SharedParameters(bundle: result.bundle, graphs: result.graphs)
             let tasks = loaded.enumerated().map { t, model in
                 AccuracyRecovery.Task(name: model.task, original: model.graph.constantsAsInitializers(), pruned: result.graphs[t],
-                                      keptRows: result.keptRows[t], sharedRows: shared.sharedRows[t])
+                                      keptRows: result.keptRows[t])
             }
             let recovered = try recovery.run(tasks, shared: shared) { stage, fraction in try checkpoint(stage, fraction) }
-            graphs = recovered.graphs
-            for t in reports.indices { reports[t].accuracy = recovered.reports[t] }
+            graphs = recovered.tasks.map(\.graph)
+            for t in reports.indices { reports[t].accuracy = recovered.tasks[t].report }
             for (k, v) in recovered.seconds { seconds[k, default: 0] += v }
-            bundle = result.bundle.refreshed(with: graphs, shared: shared)
+            bundle = result.bundle.refreshed(with: recovered.tasks.map(\.unscaled), gains: recovered.tasks.map(\.gains), shared: shared)
         }
 
         try checkpoint("write")

@@ -72,7 +72,7 @@ public enum CalibrationError: Error, Equatable, CustomStringConvertible {
         case let .batchNormParameters(node):
             return "BatchNormalization \(node): scale, bias, mean and variance must be initializers to recalibrate"
         case let .layerParameters(node):
-            return "layer \(node): its weight (and bias) must be initializers for the folded-BN correction"
+            return "layer \(node): its weight (and bias) must be initializers, and its output one row per channel, to give it back the BN its export folded in"
         }
     }
 }
