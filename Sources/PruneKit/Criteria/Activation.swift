@@ -14,6 +14,9 @@
 public enum ActivationCriterion {
     /// Samples to measure on: the statistics have settled long before.
     public static let sampleLimit = 512
+    /// Floats fetched per forward pass at most (256 MB): every measured value of a batch is
+    /// held at once, so a large model at a large input runs smaller batches.
+    static let fetchBudget = 64 << 20
 
     /// Where and how to measure: samples `indices` of `data`, in batches of `batchSize`.
     public struct Calibration: Sendable {
@@ -89,7 +92,9 @@ public enum ActivationCriterion {
             }
         }
         var moments: [String: ChannelMoments] = [:]
-        let batches = BatchOrder.inOrder(calibration.indices, size: calibration.batchSize)
+        let perSample = order.reduce(0) { $0 + (shapes.shape($1)?.dropFirst().reduce(1, *) ?? 0) }
+        let batchSize = max(1, min(calibration.batchSize, fetchBudget / max(1, perSample)))
+        let batches = BatchOrder.inOrder(calibration.indices, size: batchSize)
         for (b, batch) in batches.enumerated() {
             try progress(Double(b) / Double(max(1, batches.count)))
             let fetched = try model.run(calibration.data.inputs(batch), fetching: order)
