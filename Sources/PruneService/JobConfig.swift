@@ -49,8 +49,9 @@ public struct JobConfig: Sendable, Codable, Equatable {
     public var lr: Float = TrainingOptions.defaultLearningRate
     /// Mini-batch size for fine-tuning, recalibration and scoring.
     public var batchSize: Int = TrainingOptions.defaultBatchSize
-    /// With a `data` part: front members recalibrated and compared by held-out loss (`MFISOptions.candidates`).
-    public var candidates: Int = MFISOptions().candidates
+    /// With a `data` part: front members recalibrated and compared by held-out loss
+    /// (`MFISOptions.candidates`); nil: 4, or 1 when fine-tuning.
+    public var candidates: Int?
     /// Fraction of the data held out and scored; 0 scores on the training samples.
     public var holdout: Double = DataSplit.defaultHeldOutFraction
 
@@ -84,7 +85,7 @@ public struct JobConfig: Sendable, Codable, Equatable {
         finetuneEpochs = try c.decodeIfPresent(Int.self, forKey: .finetuneEpochs) ?? defaults.finetuneEpochs
         lr = try c.decodeIfPresent(Float.self, forKey: .lr) ?? defaults.lr
         batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? defaults.batchSize
-        candidates = try c.decodeIfPresent(Int.self, forKey: .candidates) ?? defaults.candidates
+        candidates = try c.decodeIfPresent(Int.self, forKey: .candidates)
         holdout = try c.decodeIfPresent(Double.self, forKey: .holdout) ?? defaults.holdout
     }
 

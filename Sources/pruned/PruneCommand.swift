@@ -84,8 +84,8 @@ struct PruneCommand: ParsableCommand {
     @Flag(name: .customLong("no-recalibration"), help: ArgumentHelp("With --data: skip recalibration (no BN given back or re-estimated), to measure pruning alone.", visibility: .hidden))
     var noRecalibration = false
 
-    @Option(help: ArgumentHelp("With --data: recalibrate this many members of the final front (the default pick, the knee or nearest-ideal point, each objective's extreme) and keep the one with the lowest held-out loss; 1 keeps the default pick. Ignored without --data.", valueName: "K"))
-    var candidates: Int = 4
+    @Option(help: ArgumentHelp("With --data: recalibrate this many members of the final front (the default pick, the knee or nearest-ideal point, each objective's extreme) and keep the one with the lowest held-out loss; 1 keeps the default pick. Default 4, or 1 with --finetune-epochs above 0 (measured: after fine-tuning the default pick did as well and shares more). Ignored without --data.", valueName: "K"))
+    var candidates: Int?
 
     @OptionGroup(title: "Training recipe (with --data)")
     var recipe: RecipeOptions

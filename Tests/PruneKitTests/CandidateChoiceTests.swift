@@ -29,9 +29,9 @@ import Testing
         return (dir, models, data)
     }
 
-    static func options(candidates: Int, data: URL?, seed: UInt64 = 0) -> PruningPipeline.Options {
+    static func options(candidates: Int?, data: URL?, seed: UInt64 = 0, epochs: Int = 0) -> PruningPipeline.Options {
         PruningPipeline.Options(mfis: MFISOptions(target: .rate(0.5), seed: seed, generations: 6, population: 16, candidates: candidates),
-                                data: data, training: TrainingOptions(epochs: 0, batchSize: 16, seed: seed))
+                                data: data, training: TrainingOptions(epochs: epochs, batchSize: 16, seed: seed))
     }
 
     static func run(_ options: PruningPipeline.Options, _ models: [URL], into dir: URL, hooks: PruningPipeline.Hooks = .init()) throws -> PruneReport {
@@ -127,6 +127,19 @@ import Testing
             let a = try Data(contentsOf: dir.appendingPathComponent("a/\(m.task).onnx"))
             #expect(a == (try Data(contentsOf: dir.appendingPathComponent("b/\(m.task).onnx"))), "\(m.task)")
         }
+    }
+
+    /// Unset, the count is 4 — or 1 when the run fine-tunes (measured: the search's pick did as
+    /// well after fine-tuning, sharing more).
+    @Test func byDefaultFourUnlessTheRunFineTunes() throws {
+        let (dir, models, data) = try Self.setUp()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let recalibrated = try Self.run(Self.options(candidates: nil, data: data), models, into: dir.appendingPathComponent("b"))
+        #expect(recalibrated.mfis.candidates?.count == 4)
+        let tuned = try Self.run(Self.options(candidates: nil, data: data, epochs: 1), models, into: dir.appendingPathComponent("c"))
+        #expect(tuned.mfis.candidates == nil && tuned.mfis.chosen.reason.hasPrefix("pre-specified rate 0.5"))
+        let asked = try Self.run(Self.options(candidates: 2, data: data, epochs: 1), models, into: dir.appendingPathComponent("c2"))
+        #expect(asked.mfis.candidates?.count == 2)
     }
 
     @Test func withoutDataTheCountIsIgnored() throws {

@@ -25,7 +25,7 @@ import Testing
         #expect(old.rate == 0.4 && old.finetuneEpochs == 0 && old.batchSize == TrainingOptions.defaultBatchSize)
         let d = try JobConfig().mfisOptions()
         #expect(d.target == .rate(0.3) && d.sharing && d.criteria == MFISOptions.Criterion.defaults && d.generations == 100)
-        #expect(d.candidates == 4 && old.candidates == 4)
+        #expect(d.candidates == nil && old.candidates == nil && d.candidateCount(fineTuning: false) == 4 && d.candidateCount(fineTuning: true) == 1)
         #expect(try JobConfig().mfisOptions(withData: true).criteria == MFISOptions.Criterion.defaultsWithData)
         #expect(try JobConfig.parse(json: Data(#"{"criteria": ["magnitude"]}"#.utf8)).mfisOptions(withData: true).criteria == [.magnitude])
         #expect(try JobConfig.parse(json: Data(#"{"candidates": 1}"#.utf8)).mfisOptions().candidates == 1)

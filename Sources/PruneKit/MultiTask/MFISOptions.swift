@@ -79,12 +79,12 @@ public struct MFISOptions: Sendable, Equatable {
     /// With calibration data: how many members of the final front (the default pick first, then
     /// the knee or nearest-ideal, then each objective's extreme) are recalibrated and compared by
     /// held-out loss, the lowest taken (ALGORITHM.md §3). 1 takes the default pick; without data
-    /// only the default pick is ever used.
-    public var candidates: Int
+    /// only the default pick is ever used. nil: `candidateCount(fineTuning:)` decides.
+    public var candidates: Int?
 
     public init(target: Target = .rate(0.3), criteria: Set<Criterion> = Criterion.defaults, sharing: Bool = true,
                 twinThreshold: Double = 0.95, seed: UInt64 = 0, generations: Int = 100, population: Int? = nil, roundTo: Int = 1,
-                biasCompensation: Bool = false, magnitudeScore: MagnitudeScore = .producerTimesConsumer, candidates: Int = 4) {
+                biasCompensation: Bool = false, magnitudeScore: MagnitudeScore = .producerTimesConsumer, candidates: Int? = nil) {
         self.target = target
         self.criteria = criteria
         self.sharing = sharing
@@ -117,8 +117,8 @@ public struct MFISOptions: Sendable, Equatable {
         if generations < 0 || generations > 100_000 { return ("generations", "must be in 0...100000, got \(generations)") }
         if let p = population, p < 4 || p > 10_000 { return ("population", "must be in 4...10000, got \(p)") }
         if roundTo < 1 { return ("roundTo", "must be at least 1, got \(roundTo)") }
-        if candidates < 1 || candidates > Self.maxCandidates {
-            return ("candidates", "must be in 1...\(Self.maxCandidates), got \(candidates)")
+        if let k = candidates, k < 1 || k > Self.maxCandidates {
+            return ("candidates", "must be in 1...\(Self.maxCandidates), got \(k)")
         }
         return nil
     }
@@ -126,6 +126,14 @@ public struct MFISOptions: Sendable, Equatable {
     /// The list has at most 2 + M distinct members (the knee, the nearest-ideal point, one
     /// extreme per objective); 32 bounds the data stage's cost.
     public static let maxCandidates = 32
+
+    /// The candidates compared: as asked, else 4 — or 1 when the run fine-tunes. Measured on
+    /// the digits tasks (scripts/mfis_quality/README.md): after recalibration alone the best of
+    /// 4 is far ahead, but after fine-tuning the search's own pick (which shares filters, and
+    /// so stores a third) ended as accurate or more, and the recalibrated loss no guide.
+    public func candidateCount(fineTuning: Bool) -> Int {
+        candidates ?? (fineTuning ? 1 : 4)
+    }
 
     /// Objectives per task: magnitude lost and irreplaceability lost, in that order, as chosen.
     /// `.magnitude` stands for the signal objective, which activation replaces or joins.

@@ -7,9 +7,9 @@ extension PruningPipeline {
     /// over tasks). Each candidate is built and judged in turn; only the best so far is kept.
     func chooseAndBuild(_ found: MultiTaskPruner.Search, pruner: MultiTaskPruner, sources: [String],
                         recovery: AccuracyRecovery?) throws -> MultiTaskPruner.Result {
-        let candidates = found.solution.candidates
+        let candidates = Array(found.solution.candidates.prefix(options.mfis.candidateCount(fineTuning: options.training.epochs > 0)))
         let buildHooks = MultiTaskPruner.Hooks(stage: { [self] stage, fraction in advance(stage, fraction) }, isCancelled: hooks.isCancelled)
-        guard let recovery, options.mfis.candidates > 1, candidates.count > 1 else {
+        guard let recovery, candidates.count > 1 else {
             return try pruner.build(found, sources: sources, hooks: buildHooks)
         }
         var clock = StageClock()
