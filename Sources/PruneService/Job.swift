@@ -42,7 +42,7 @@ public struct Job: Sendable, Codable, Equatable {
     public var id: String
     public var status: Status
     /// What the job is doing now: `queued`, `load`, `analyze`, `criteria`, `optimize`, `merge`,
-    /// `surgery`, `banks`, (with data `evaluate`, `recalibrate`, `finetune`), `write`, `bundle`
+    /// `surgery`, `banks`, (with data `candidates` before `merge`, `evaluate`, `recalibrate`, `finetune`), `write`, `bundle`
     /// (the result archive), then `done`, `failed` or `cancelled`.
     public var stage: String
     /// 0...1 over the whole job.

@@ -47,9 +47,13 @@ extension JobConfig {
                 try config.setInteger(name, Double(v))
             case "format":
                 config.format = value
-            case "finetuneEpochs", "batchSize":
+            case "finetuneEpochs", "batchSize", "candidates":
                 guard let v = Int(value) else { throw Invalid(field: name, message: "'\(value)' is not an integer") }
-                if name == "finetuneEpochs" { config.finetuneEpochs = v } else { config.batchSize = v }
+                switch name {
+                case "finetuneEpochs": config.finetuneEpochs = v
+                case "batchSize": config.batchSize = v
+                default: config.candidates = v
+                }
             case "lr":
                 guard let v = Float(value) else { throw Invalid(field: "lr", message: "'\(value)' is not a number") }
                 config.lr = v
@@ -103,7 +107,7 @@ extension JobConfig {
                 return s
             }
         case ("criteria", .string(let s)): criteria = s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        case ("criteria", _): throw Invalid(field: "criteria", message: "must be a list of names (magnitude, irreplaceability, shareability)")
+        case ("criteria", _): throw Invalid(field: "criteria", message: "must be a list of names (magnitude, irreplaceability, shareability, activation)")
         case ("sharing", .bool(let b)): sharing = b
         case ("sharing", _): throw Invalid(field: "sharing", message: "must be true or false")
         case ("biasCompensation", .bool(let b)): biasCompensation = b
@@ -115,7 +119,8 @@ extension JobConfig {
         case ("format", _): throw Invalid(field: "format", message: "must be a string")
         case ("finetuneEpochs", .number(let v)): finetuneEpochs = try Self.integer(v, field: key)
         case ("batchSize", .number(let v)): batchSize = try Self.integer(v, field: key)
-        case ("finetuneEpochs", _), ("batchSize", _): throw Invalid(field: key, message: "must be an integer")
+        case ("candidates", .number(let v)): candidates = try Self.integer(v, field: key)
+        case ("finetuneEpochs", _), ("batchSize", _), ("candidates", _): throw Invalid(field: key, message: "must be an integer")
         case ("lr", .number(let v)): lr = Float(v)
         case ("lr", _): throw Invalid(field: "lr", message: "must be a number")
         case ("holdout", .number(let v)): holdout = v

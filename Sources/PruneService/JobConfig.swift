@@ -32,7 +32,8 @@ public struct JobConfig: Sendable, Codable, Equatable {
     public var rate: Rate? = .fraction(0.3)
     /// `params=F` or `flops=F`: each task keeps at most the fraction F of its parameters (FLOPs).
     public var budget: String?
-    public var criteria: [String] = MFISOptions.Criterion.allCases.map(\.rawValue)
+    /// nil: the defaults, which depend on whether the job has data (`Criterion.defaults(withData:)`).
+    public var criteria: [String]?
     public var sharing = true
     /// Fold removed channels' constant outputs into the next layers' biases (`MFISOptions.biasCompensation`).
     public var biasCompensation = false
@@ -48,6 +49,9 @@ public struct JobConfig: Sendable, Codable, Equatable {
     public var lr: Float = TrainingOptions.defaultLearningRate
     /// Mini-batch size for fine-tuning, recalibration and scoring.
     public var batchSize: Int = TrainingOptions.defaultBatchSize
+    /// With a `data` part: front members recalibrated and compared by held-out loss
+    /// (`MFISOptions.candidates`); nil: 4, or 1 when fine-tuning.
+    public var candidates: Int?
     /// Fraction of the data held out and scored; 0 scores on the training samples.
     public var holdout: Double = DataSplit.defaultHeldOutFraction
 
@@ -55,11 +59,13 @@ public struct JobConfig: Sendable, Codable, Equatable {
 
     public static let keys: Set<String> = [
         "rate", "budget", "criteria", "sharing", "biasCompensation", "seed", "generations", "population", "format", "finetuneEpochs", "lr", "batchSize",
+        "candidates",
         "holdout",
     ]
 
     enum CodingKeys: String, CodingKey {
         case rate, budget, criteria, sharing, biasCompensation, seed, generations, population, format, finetuneEpochs, lr, batchSize
+        case candidates
         case holdout
     }
 
@@ -68,7 +74,7 @@ public struct JobConfig: Sendable, Codable, Equatable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         budget = try c.decodeIfPresent(String.self, forKey: .budget)
         rate = try c.decodeIfPresent(Rate.self, forKey: .rate) ?? (budget == nil ? .fraction(0.3) : nil)
-        criteria = try c.decodeIfPresent([String].self, forKey: .criteria) ?? criteria
+        criteria = try c.decodeIfPresent([String].self, forKey: .criteria)
         sharing = try c.decodeIfPresent(Bool.self, forKey: .sharing) ?? true
         biasCompensation = try c.decodeIfPresent(Bool.self, forKey: .biasCompensation) ?? false
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? 0
@@ -79,6 +85,7 @@ public struct JobConfig: Sendable, Codable, Equatable {
         finetuneEpochs = try c.decodeIfPresent(Int.self, forKey: .finetuneEpochs) ?? defaults.finetuneEpochs
         lr = try c.decodeIfPresent(Float.self, forKey: .lr) ?? defaults.lr
         batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? defaults.batchSize
+        candidates = try c.decodeIfPresent(Int.self, forKey: .candidates)
         holdout = try c.decodeIfPresent(Double.self, forKey: .holdout) ?? defaults.holdout
     }
 
@@ -94,16 +101,18 @@ public struct JobConfig: Sendable, Codable, Equatable {
         public var description: String { "config field '\(field)': \(message)" }
     }
 
-    /// The MFIS options this config asks for.
-    public func mfisOptions() throws(Invalid) -> MFISOptions {
+    /// The MFIS options this config asks for, for a job with or without a `data` part.
+    public func mfisOptions(withData: Bool = false) throws(Invalid) -> MFISOptions {
         let target: MFISOptions.Target
         do {
             if let budget { target = try MFISOptions.parseBudget(budget) }
             else if case .adaptive? = rate { target = .adaptive }
             else if case let .fraction(r)? = rate { target = .rate(r) }
             else { target = .rate(0.3) }
-            let options = MFISOptions(target: target, criteria: try MFISOptions.parseCriteria(criteria), sharing: sharing,
-                                      seed: seed, generations: generations, population: population, biasCompensation: biasCompensation)
+            let named = try criteria.map { names throws(MFISOptions.SpellingError) in try MFISOptions.parseCriteria(names) }
+            let options = MFISOptions(target: target, criteria: named ?? MFISOptions.Criterion.defaults(withData: withData), sharing: sharing,
+                                      seed: seed, generations: generations, population: population, biasCompensation: biasCompensation,
+                                      candidates: candidates)
             if let problem = options.problem() { throw Invalid(field: problem.field, message: problem.message) }
             return options
         } catch let e as MFISOptions.SpellingError {

@@ -37,6 +37,9 @@ extension PruneService {
             if received.config.finetuneEpochs > 0 && received.data == nil {
                 throw JobConfig.Invalid(field: "finetuneEpochs", message: "fine-tuning needs a 'data' part to train on")
             }
+            if received.data == nil, let needs = try received.config.mfisOptions(withData: false).criteria.sorted().first(where: \.needsData) {
+                throw JobConfig.Invalid(field: "criteria", message: "\(needs.rawValue) is measured on calibration data: send a 'data' part")
+            }
             let job = Job(id: Job.newID(), config: received.config, models: received.models, data: received.data)
             try store.commit(upload: upload, job: job)
             pool.enqueue(job.id)

@@ -128,7 +128,7 @@ public final class WorkerPool: Sendable {
             }
             log.info("job running", metadata: ["models": "\(job.models.map(\.name))"])
             let formats = PruningPipeline.OutputFormat(rawValue: job.config.format) ?? .same
-            let options = try job.config.mfisOptions()
+            let options = try job.config.mfisOptions(withData: job.data != nil)
             // The search reports every generation; the job is written (fsync) when the stage
             // changes and at most every quarter second within one.
             let shown = Mutex((stage: "", at: Date.distantPast))

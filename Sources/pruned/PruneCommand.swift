@@ -17,7 +17,9 @@ struct PruneCommand: ParsableCommand {
 
             With --data (safetensors: 'input' N×C×H×W, 'label' N class indices or one 'label.<task>' \
             per model; a model without labels distils from its unpruned self), 10% of the samples (seeded) \
-            are held out; each model is scored on them before and after pruning, its BN running \
+            are held out. The data scores the channels (criterion activation, the default with data) and \
+            picks, of the --candidates best members of the search's front, the one with the lowest \
+            held-out loss after recalibration. Each model is scored before and after pruning, its BN running \
             statistics are re-estimated on the rest (BN folded into convs at export is given back for \
             this, targeting each channel's unpruned mean and variance, and folded in again after), \
             it is fine-tuned for \
@@ -40,8 +42,8 @@ struct PruneCommand: ParsableCommand {
     @Option(help: "Global budget instead of a rate: params=F or flops=F keeps at most the fraction F of each model's parameters (FLOPs).")
     var budget: String?
 
-    @Option(help: "Criteria, comma-separated, from magnitude, irreplaceability, shareability.")
-    var criteria: String = "magnitude,irreplaceability,shareability"
+    @Option(help: "Criteria, comma-separated, from magnitude, irreplaceability, shareability, and with --data activation (each channel's activation spread on the data times its readers' weights: it replaces magnitude in the per-task objective, or joins it, the mean of the two, when both are named). Default magnitude,irreplaceability,shareability; with --data activation,irreplaceability,shareability.")
+    var criteria: String?
 
     @Flag(name: .customLong("no-sharing"), help: "Prune each model on its own: no shared filters, no folding of near-twin filters.")
     var noSharing = false
@@ -82,6 +84,12 @@ struct PruneCommand: ParsableCommand {
     @Option(name: .customLong("finetune-epochs"), help: "Fine-tuning epochs after recalibration (needs --data).")
     var finetuneEpochs: Int = 0
 
+    @Flag(name: .customLong("no-recalibration"), help: ArgumentHelp("With --data: skip recalibration (no BN given back or re-estimated), to measure pruning alone.", visibility: .hidden))
+    var noRecalibration = false
+
+    @Option(help: ArgumentHelp("With --data: recalibrate this many members of the final front (the default pick, the knee or nearest-ideal point, each objective's extreme) and keep the one with the lowest held-out loss; 1 keeps the default pick. Default 4, or 1 with --finetune-epochs above 0 (measured: after fine-tuning the default pick did as well and shares more). Ignored without --data.", valueName: "K"))
+    var candidates: Int?
+
     @OptionGroup(title: "Training recipe (with --data)")
     var recipe: RecipeOptions
 
@@ -89,6 +97,9 @@ struct PruneCommand: ParsableCommand {
         _ = try options()
         try RecipeOptions.validate(recipe.training(epochs: finetuneEpochs, seed: seed), epochsFlag: "--finetune-epochs")
         if finetuneEpochs > 0 && data == nil { throw ValidationError("--finetune-epochs needs --data") }
+        if let needs = try options().criteria.sorted().first(where: \.needsData), data == nil {
+            throw ValidationError("--criteria: \(needs.rawValue) is measured on calibration data; give --data")
+        }
         for m in models where ModelFormat(path: m) == nil {
             throw ValidationError("\(m): expected a .onnx or .safetensors file")
         }
@@ -106,11 +117,12 @@ struct PruneCommand: ParsableCommand {
     func options() throws -> MFISOptions {
         do {
             let options = MFISOptions(target: try MFISOptions.target(rate: rate, budget: budget),
-                                      criteria: try MFISOptions.parseCriteria(criteria), sharing: !noSharing,
+                                      criteria: try criteria.map(MFISOptions.parseCriteria) ?? MFISOptions.Criterion.defaults(withData: data != nil), sharing: !noSharing,
                                       seed: seed, generations: generations, population: population, roundTo: roundTo,
                                       biasCompensation: biasCompensation,
                                       magnitudeScore: try choice(magnitude, flag: "magnitude", of: MFISOptions.MagnitudeScore.self),
-                                      irreplaceabilityRows: try choice(irreplaceability, flag: "irreplaceability", of: MFISOptions.IrreplaceabilityRows.self))
+                                      irreplaceabilityRows: try choice(irreplaceability, flag: "irreplaceability", of: MFISOptions.IrreplaceabilityRows.self),
+                                      candidates: candidates)
             if let problem = options.problem() { throw ValidationError("--\(flag(problem.field)): \(problem.message)") }
             return options
         } catch let e as MFISOptions.SpellingError {
@@ -134,8 +146,10 @@ struct PruneCommand: ParsableCommand {
     }
 
     func run() throws {
-        let pipeline = PruningPipeline(options: .init(mfis: try options(), format: format, inputShapes: try parsedInputShapes(),
-                                                      data: data.map(URL.init(argument:)), training: recipe.training(epochs: finetuneEpochs, seed: seed)))
+        var settings = PruningPipeline.Options(mfis: try options(), format: format, inputShapes: try parsedInputShapes(),
+                                               data: data.map(URL.init(argument:)), training: recipe.training(epochs: finetuneEpochs, seed: seed))
+        settings.recalibrate = !noRecalibration
+        let pipeline = PruningPipeline(options: settings)
         do {
             let report = try pipeline.run(models: models.map(URL.init(argument:)), outputDirectory: URL(argument: out))
             for m in report.models {

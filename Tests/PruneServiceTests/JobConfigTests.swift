@@ -24,7 +24,12 @@ import Testing
         let old = try JSONDecoder().decode(JobConfig.self, from: Data(#"{"rate": 0.4, "format": "onnx"}"#.utf8))
         #expect(old.rate == 0.4 && old.finetuneEpochs == 0 && old.batchSize == TrainingOptions.defaultBatchSize)
         let d = try JobConfig().mfisOptions()
-        #expect(d.target == .rate(0.3) && d.sharing && d.criteria == Set(MFISOptions.Criterion.allCases) && d.generations == 100)
+        #expect(d.target == .rate(0.3) && d.sharing && d.criteria == MFISOptions.Criterion.defaults && d.generations == 100)
+        #expect(d.candidates == nil && old.candidates == nil && d.candidateCount(fineTuning: false) == 4 && d.candidateCount(fineTuning: true) == 1)
+        #expect(try JobConfig().mfisOptions(withData: true).criteria == MFISOptions.Criterion.defaultsWithData)
+        #expect(try JobConfig.parse(json: Data(#"{"criteria": ["magnitude"]}"#.utf8)).mfisOptions(withData: true).criteria == [.magnitude])
+        #expect(try JobConfig.parse(json: Data(#"{"candidates": 1}"#.utf8)).mfisOptions().candidates == 1)
+        #expect(try JobConfig.parse(query: [("candidates", "6")]).mfisOptions().candidates == 6)
     }
 
     @Test func everyMFISKeyFromJSON() throws {
@@ -66,6 +71,8 @@ import Testing
         (#"{"criteria": 3}"#, "criteria"), (#"{"sharing": "yes"}"#, "sharing"), (#"{"seed": -1}"#, "seed"),
         (#"{"seed": 1.5}"#, "seed"), (#"{"generations": 1e9}"#, "generations"), (#"{"population": 2}"#, "population"),
         (#"{"population": "many"}"#, "population"),
+        (#"{"candidates": 0}"#, "candidates"), (#"{"candidates": 33}"#, "candidates"), (#"{"candidates": 2.5}"#, "candidates"),
+        (#"{"candidates": "4"}"#, "candidates"),
     ])
     func invalidConfigNamesTheField(json: String, field: String) {
         #expect { try JobConfig.parse(json: Data(json.utf8)) } throws: { ($0 as? JobConfig.Invalid)?.field == field }

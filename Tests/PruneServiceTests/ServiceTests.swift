@@ -197,13 +197,13 @@ func untar(_ tar: [UInt8]) -> [(String, [UInt8])] {
         let data = try SafeTensorsFile(tensors: [.init("input", input), .init("label", Tensor(shape: [samples], int64s: labels.map(Int64.init)))]).serialized()
         let (headers, body) = ServiceHarness.multipart([
             ("model", "net.onnx", [UInt8](try ONNXFile.write(graph))),
-            ("config", nil, Array(#"{"rate": 0.5, "finetuneEpochs": 1, "lr": 0.02, "batchSize": 16}"#.utf8)),
+            ("config", nil, Array(#"{"rate": 0.5, "finetuneEpochs": 1, "lr": 0.02, "batchSize": 16, "candidates": 2}"#.utf8)),
             ("data", "train.safetensors", [UInt8](data)),
         ])
         let accepted = try await h.send(.post, "/jobs", headers: headers, body: body)
         #expect(accepted.status == .accepted)
         let config = try h.json(accepted)["config"] as? [String: Any]
-        #expect(config?["finetuneEpochs"] as? Int == 1 && config?["batchSize"] as? Int == 16)
+        #expect(config?["finetuneEpochs"] as? Int == 1 && config?["batchSize"] as? Int == 16 && config?["candidates"] as? Int == 2)
         let job = try await h.waitFinished(try h.json(accepted)["id"] as! String)
         #expect(job.status == .succeeded, "\(job.error?.message ?? "")")
         let summary = try #require(job.summary?.first)
@@ -214,6 +214,7 @@ func untar(_ tar: [UInt8]) -> [(String, [UInt8])] {
         #expect(accuracy.afterFineTuning?.accuracy == summary.accuracyAfter)
         #expect(accuracy.epochs.count == 1 && accuracy.recalibratedBatchNorms.count == 3)
         #expect(report.training == TrainingOptions(epochs: 1, learningRate: 0.02, batchSize: 16))
+        #expect(report.mfis.candidates?.count == 2 && report.mfis.chosen.reason.hasPrefix("chosen by held-out loss"))
 
         // Bad data is a failed job naming the tensor; fine-tuning without data is refused up front.
         let bad = try SafeTensorsFile(tensors: [.init("input", input), .init("label", Tensor(shape: [3], int64s: [0, 1, 2]))]).serialized()
@@ -226,6 +227,11 @@ func untar(_ tar: [UInt8]) -> [(String, [UInt8])] {
         let refused = try await h.send(.post, "/jobs", headers: headers, body: noData)
         #expect(refused.status == .unprocessableContent)
         #expect(((try h.json(refused)["error"] as? [String: Any])?["message"] as? String)?.contains("'finetuneEpochs'") == true)
+        let (_, noDataToMeasure) = ServiceHarness.multipart([("model", "net.onnx", [UInt8](try ONNXFile.write(graph))),
+                                                             ("config", nil, Array(#"{"criteria": ["activation"]}"#.utf8))])
+        let unmeasured = try await h.send(.post, "/jobs", headers: headers, body: noDataToMeasure)
+        #expect(unmeasured.status == .unprocessableContent)
+        #expect(((try h.json(unmeasured)["error"] as? [String: Any])?["message"] as? String)?.contains("'criteria'") == true)
     }
 
     @Test func severalModelsMakeOneMultiTaskJob() async throws {

@@ -73,6 +73,11 @@ import Testing
         let out = dir.appendingPathComponent("o").path
         #expect(try Self.run(["prune", model, "--rate", "0.3", "--finetune-epochs", "1", "--out", out]).status == 64)
         #expect(try Self.run(["prune", model, "--rate", "0.3", "--data", data, "--batch-size", "0", "--out", out]).status == 64)
+        let unmeasured = try Self.run(["prune", model, "--criteria", "activation,irreplaceability", "--out", out])
+        #expect(unmeasured.status == 64 && unmeasured.error.contains("activation is measured on calibration data"))
+        #expect(try Self.run(["prune", model, "--data", data, "--candidates", "0", "--out", out]).status == 64)
+        let help = try Self.run(["prune", "--help"]).output
+        #expect(help.contains("--candidates <K>") && help.contains("Ignored without --data") && help.contains("Default 4, or 1 with"))
         #expect(try Self.run(["train", model, "--data", data, "--epochs", "1", "--lr=-1", "--out", out + ".onnx"]).status == 64)
         let missing = try Self.run(["prune", model, "--rate", "0.3", "--data", dir.appendingPathComponent("none.safetensors").path, "--out", out])
         #expect(missing.status == 66 && missing.error.contains("no such file"))

@@ -27,9 +27,21 @@ public struct MFISOptions: Sendable, Equatable {
 
     public enum Criterion: String, Sendable, Equatable, CaseIterable, Comparable {
         case magnitude, irreplaceability, shareability
+        /// Data-driven (needs calibration data): the spread of the channel's activation on the
+        /// data times its readers' weights (`ActivationCriterion`). It takes magnitude's place in
+        /// the per-task objective, or joins it (the mean of the two) when both are asked.
+        case activation
         public static func < (a: Criterion, b: Criterion) -> Bool {
             allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
         }
+        /// The criteria used when none are named: the three data-free ones.
+        public static let defaults: Set<Criterion> = [.magnitude, .irreplaceability, .shareability]
+        /// With calibration data, activation takes magnitude's place: measured better on the
+        /// digits models after recalibration and without it (scripts/mfis_quality/README.md).
+        public static let defaultsWithData: Set<Criterion> = [.activation, .irreplaceability, .shareability]
+        public static func defaults(withData: Bool) -> Set<Criterion> { withData ? defaultsWithData : defaults }
+        /// Criteria that are measured on calibration data.
+        public var needsData: Bool { self == .activation }
     }
 
     /// What the magnitude criterion measures of a channel.
@@ -82,11 +94,16 @@ public struct MFISOptions: Sendable, Equatable {
     /// Consumer by default: measured better on BN-folded exports, one model or several pruned
     /// without sharing (scripts/mfis_quality/README.md); near-twins and merging still compare filters.
     public var irreplaceabilityRows: IrreplaceabilityRows
+    /// With calibration data: how many members of the final front (the default pick first, then
+    /// the knee or nearest-ideal, then each objective's extreme) are recalibrated and compared by
+    /// held-out loss, the lowest taken (ALGORITHM.md §3). 1 takes the default pick; without data
+    /// only the default pick is ever used. nil: `candidateCount(fineTuning:)` decides.
+    public var candidates: Int?
 
-    public init(target: Target = .rate(0.3), criteria: Set<Criterion> = Set(Criterion.allCases), sharing: Bool = true,
+    public init(target: Target = .rate(0.3), criteria: Set<Criterion> = Criterion.defaults, sharing: Bool = true,
                 twinThreshold: Double = 0.95, seed: UInt64 = 0, generations: Int = 100, population: Int? = nil, roundTo: Int = 1,
                 biasCompensation: Bool = false, magnitudeScore: MagnitudeScore = .consumer,
-                irreplaceabilityRows: IrreplaceabilityRows = .consumer) {
+                irreplaceabilityRows: IrreplaceabilityRows = .consumer, candidates: Int? = nil) {
         self.target = target
         self.criteria = criteria
         self.sharing = sharing
@@ -98,6 +115,7 @@ public struct MFISOptions: Sendable, Equatable {
         self.biasCompensation = biasCompensation
         self.magnitudeScore = magnitudeScore
         self.irreplaceabilityRows = irreplaceabilityRows
+        self.candidates = candidates
     }
 
     /// The first thing wrong with these options, said so that a CLI flag or a config field can
@@ -110,8 +128,8 @@ public struct MFISOptions: Sendable, Equatable {
             return ("budget", "the \(m.rawValue) budget is the fraction of each model's \(m.rawValue) kept, in (0, 1]; got \(f)")
         default: break
         }
-        if !criteria.contains(.magnitude) && !criteria.contains(.irreplaceability) {
-            return ("criteria", "needs magnitude or irreplaceability (or both): they are the objectives")
+        if !hasSignalObjective && !criteria.contains(.irreplaceability) {
+            return ("criteria", "needs magnitude, activation or irreplaceability: they are the objectives")
         }
         if !(twinThreshold.isFinite && twinThreshold > 0 && twinThreshold <= 1) {
             return ("twinThreshold", "must be in (0, 1], got \(twinThreshold)")
@@ -119,11 +137,45 @@ public struct MFISOptions: Sendable, Equatable {
         if generations < 0 || generations > 100_000 { return ("generations", "must be in 0...100000, got \(generations)") }
         if let p = population, p < 4 || p > 10_000 { return ("population", "must be in 4...10000, got \(p)") }
         if roundTo < 1 { return ("roundTo", "must be at least 1, got \(roundTo)") }
+        if let k = candidates, k < 1 || k > Self.maxCandidates {
+            return ("candidates", "must be in 1...\(Self.maxCandidates), got \(k)")
+        }
         return nil
     }
 
+    /// The list has at most 2 + M distinct members (the knee, the nearest-ideal point, one
+    /// extreme per objective); 32 bounds the data stage's cost.
+    public static let maxCandidates = 32
+
+    /// The candidates compared: as asked, else 4 — or 1 when the run fine-tunes. Measured on
+    /// the digits tasks (scripts/mfis_quality/README.md): after recalibration alone the best of
+    /// 4 is far ahead, but after fine-tuning the search's own pick (which shares filters, and
+    /// so stores a third) ended as accurate or more, and the recalibrated loss no guide.
+    public func candidateCount(fineTuning: Bool) -> Int {
+        candidates ?? (fineTuning ? 1 : 4)
+    }
+
     /// Objectives per task: magnitude lost and irreplaceability lost, in that order, as chosen.
+    /// `.magnitude` stands for the signal objective, which activation replaces or joins.
     var perTaskObjectives: [Criterion] {
-        [Criterion.magnitude, .irreplaceability].filter { criteria.contains($0) }
+        (hasSignalObjective ? [Criterion.magnitude] : []) + (criteria.contains(.irreplaceability) ? [.irreplaceability] : [])
+    }
+
+    /// The per-task objective of what a task's dropped channels carried: by weight magnitude,
+    /// by activation on data, or both (the mean of the two normalized scores).
+    var hasSignalObjective: Bool { criteria.contains(.magnitude) || criteria.contains(.activation) }
+
+    /// The signal objective's name in the report: `magnitude`, `activation`, `magnitude+activation`.
+    var signalObjectiveName: String {
+        switch (criteria.contains(.magnitude), criteria.contains(.activation)) {
+        case (true, true): return "magnitude+activation"
+        case (false, true): return "activation"
+        default: return "magnitude"
+        }
+    }
+
+    /// The per-task objectives' names, in order.
+    var perTaskObjectiveNames: [String] {
+        perTaskObjectives.map { $0 == .magnitude ? signalObjectiveName : $0.rawValue }
     }
 }

@@ -121,7 +121,7 @@ extension MFISProblem {
         let groups = Double(max(1, groupCount))
         var objectives: [Double] = []
         objectives.reserveCapacity(objectiveCount)
-        let useA = options.criteria.contains(.magnitude), useB = options.criteria.contains(.irreplaceability)
+        let useA = options.hasSignalObjective, useB = options.criteria.contains(.irreplaceability)
         for t in 0..<taskCount {
             // Merging's distortion is booked as magnitude; with magnitude off, as irreplaceability.
             if useA { objectives.append((tally.lostMagnitude[t] + tally.mergeCost[t]) / groups) }

@@ -29,8 +29,8 @@ extension MFISProblem {
 
     func seedRecipes() -> [SeedRecipe] {
         let criteria = options.criteria
-        let both = criteria.contains(.magnitude) && criteria.contains(.irreplaceability)
-        let magnitudeWeights = both ? [1, 0.75, 0.5, 0.25, 0] : [criteria.contains(.magnitude) ? 1.0 : 0]
+        let both = options.hasSignalObjective && criteria.contains(.irreplaceability)
+        let magnitudeWeights = both ? [1, 0.75, 0.5, 0.25, 0] : [options.hasSignalObjective ? 1.0 : 0]
         let shareWeights = criteria.contains(.shareability) ? [0, 0.5] : [0.0]
         let consensus = taskCount >= 2 ? [0, 0.5, 1] : [0.0]
         let shareFrom = hasShareBits ? [2, 0.95, 0.8, 0.5, -1] : [2.0]

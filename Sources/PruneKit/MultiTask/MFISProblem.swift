@@ -84,7 +84,7 @@ public struct MFISProblem: BlockBinaryProblem {
                 for i in 0..<e.size {
                     a[base + i] = s.magnitude[i]
                     b[base + i] = s.irreplaceability[i]
-                    worth[i] = (options.criteria.contains(.magnitude) ? s.magnitude[i] : 0)
+                    worth[i] = (options.hasSignalObjective ? s.magnitude[i] : 0)
                         + (options.criteria.contains(.irreplaceability) ? s.irreplaceability[i] : 0)
                 }
                 order.append(worth.indices.sorted { (worth[$0], -$0) < (worth[$1], -$1) }.map(Int32.init))

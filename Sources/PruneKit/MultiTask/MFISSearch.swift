@@ -16,6 +16,9 @@ public struct MFISSolution: Sendable {
     public var reason: String
     public var generations: Int
     public var evaluations: Int
+    /// Front members to compare on data (`MFISCandidate`), this solution first; empty when
+    /// there was nothing to choose from.
+    public var candidates: [MFISCandidate] = []
 }
 
 public enum MFISSearch {
@@ -24,7 +27,7 @@ public enum MFISSearch {
     }
 
     public static func objectiveNames(tasks: [String], options: MFISOptions) -> [String] {
-        tasks.flatMap { t in options.perTaskObjectives.map { "\($0.rawValue)[\(t)]" } } + ["size"]
+        tasks.flatMap { t in options.perTaskObjectiveNames.map { "\($0)[\(t)]" } } + ["size"]
     }
 
     /// Runs the search. `progress` is called after every generation; when `isCancelled` turns
@@ -49,7 +52,7 @@ public enum MFISSearch {
             let x = problem.seed(.init(magnitudeWeight: only == .magnitude ? 1 : 0, shareWeight: 0, consensus: 0, shareFrom: 2, rate: r))
             let e = problem.evaluate(x)
             return solution(problem, x, evaluation: e, names: names, front: [e.objectives], chosen: 0,
-                            reason: "pre-specified rate \(r) with \(only.rawValue) alone and no sharing: each group's top channels by \(only.rawValue) are the optimum, no search needed",
+                            reason: "pre-specified rate \(r) with \(options.perTaskObjectiveNames[0]) alone and no sharing: each group's top channels by it are the optimum, no search needed",
                             generations: 0, evaluations: 1)
         }
         if case let .budget(measure, fraction) = options.target {
@@ -93,20 +96,32 @@ public enum MFISSearch {
         let front = members.map(\.objectives)
         let chosen: Int
         let reason: String
+        let pick: String
         switch options.target {
         case .adaptive:
             chosen = FrontChoice.knee(front) ?? 0
+            pick = "knee"
             reason = "adaptive rate: the knee of the front of every candidate evaluated (largest distance beyond the hyperplane through its extremes, objectives scaled to the front's range)"
         case let .rate(r):
             chosen = nearestToIdeal(front)
+            pick = "nearest-ideal"
             reason = "pre-specified rate \(r): the member of the front of every candidate evaluated nearest the ideal point, in the objectives' own units (fractions lost and stored)"
         case let .budget(measure, fraction):
             chosen = nearestToIdeal(front)
+            pick = "nearest-ideal"
             reason = "\(measure.rawValue) budget \(fraction): the feasible member of the front of every candidate evaluated nearest the ideal point, in the objectives' own units (fractions lost and stored)"
         }
-        return solution(problem, MFISArchive.unpack(members[chosen].packed, count: problem.layout.bitCount),
-                        evaluation: Evaluation(objectives: members[chosen].objectives), names: names, front: front, chosen: chosen,
-                        reason: reason, generations: result.generations, evaluations: result.evaluations)
+        var picked = solution(problem, MFISArchive.unpack(members[chosen].packed, count: problem.layout.bitCount),
+                              evaluation: Evaluation(objectives: members[chosen].objectives), names: names, front: front, chosen: chosen,
+                              reason: reason, generations: result.generations, evaluations: result.evaluations)
+        picked.candidates = candidateIndices(front: front, chosen: chosen, chosenReason: pick, target: options.target, names: names,
+                                             limit: options.candidateCount(fineTuning: false)).map { index, reasons in
+            let c = solution(problem, MFISArchive.unpack(members[index].packed, count: problem.layout.bitCount),
+                             evaluation: Evaluation(objectives: members[index].objectives), names: names, front: front, chosen: index,
+                             reason: "", generations: 0, evaluations: 0)
+            return MFISCandidate(keep: c.keep, share: c.share, objectives: c.objectives, index: index, reasons: reasons)
+        }
+        return picked
     }
 
     /// Index of the point nearest (Euclidean) to the front's ideal point, the objectives taken

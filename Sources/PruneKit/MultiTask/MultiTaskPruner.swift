@@ -4,10 +4,13 @@
 public struct MultiTaskPruner: Sendable {
     public var options: MFISOptions
     public var inputShapes: [String: [Int]]
+    /// Data for the data-driven criterion (`activation`); nil without data.
+    public var calibration: ActivationCriterion.Calibration?
 
-    public init(options: MFISOptions, inputShapes: [String: [Int]] = [:]) {
+    public init(options: MFISOptions, inputShapes: [String: [Int]] = [:], calibration: ActivationCriterion.Calibration? = nil) {
         self.options = options
         self.inputShapes = inputShapes
+        self.calibration = calibration
     }
 
     public struct Result: Sendable {
@@ -38,7 +41,25 @@ public struct MultiTaskPruner: Sendable {
         }
     }
 
+    /// What the search found, before any graph is cut: the tasks lined up, the evidence per
+    /// group and the chosen solution (with the other candidates `build` may be asked for).
+    public struct Search: Sendable {
+        public var aligned: AlignedTasks
+        public var evidence: [GroupEvidence]
+        public var solution: MFISSolution
+        public var seconds: [String: Double]
+    }
+
+    /// Searches and builds the chosen solution: `search` then `build`.
     public func prune(_ graphs: [Graph], tasks names: [String], sources: [String]? = nil, hooks: Hooks = Hooks()) throws -> Result {
+        let found = try search(graphs, tasks: names, hooks: hooks)
+        var result = try build(found, sources: sources, hooks: hooks)
+        for (k, v) in found.seconds { result.seconds[k, default: 0] += v }
+        return result
+    }
+
+    /// Aligns the tasks, scores every filter and runs the search (stages analyze, criteria, optimize).
+    public func search(_ graphs: [Graph], tasks names: [String], hooks: Hooks = Hooks()) throws -> Search {
         if let problem = options.problem() { throw MFISSearch.Unreachable(description: "\(problem.field): \(problem.message)") }
         var clock = StageClock()
         func checkpoint(_ stage: String) throws {
@@ -49,7 +70,13 @@ public struct MultiTaskPruner: Sendable {
         let aligned = try AlignedTasks(names: names, graphs: graphs, inputShapes: inputShapes)
         clock.lap("analyze")
         try checkpoint("criteria")
-        let evidence = GroupEvidence.collect(aligned, options: options)
+        var evidence = GroupEvidence.collect(aligned, options: options)
+        if options.criteria.contains(.activation) {
+            evidence = try withActivations(evidence, aligned: aligned) { f in
+                if hooks.isCancelled() { throw CancellationError() }
+                hooks.stage("criteria", f)
+            }
+        }
         clock.lap("criteria")
         try checkpoint("optimize")
         let problem = MFISProblem(aligned: aligned, evidence: evidence, options: options)
@@ -59,7 +86,36 @@ public struct MultiTaskPruner: Sendable {
             hooks.stage("optimize", Double(p.generation) / Double(generations))
         }, isCancelled: hooks.isCancelled)
         clock.lap("optimize")
+        return Search(aligned: aligned, evidence: evidence, solution: solution, seconds: clock.seconds)
+    }
 
+    /// `evidence` with each task's activation scores measured on the calibration data.
+    private func withActivations(_ evidence: [GroupEvidence], aligned: AlignedTasks, progress: (Double) throws -> Void) throws -> [GroupEvidence] {
+        guard let calibration else {
+            throw MFISSearch.Unreachable(description: "criteria: activation is measured on calibration data, and none was given")
+        }
+        let ids = evidence.map(\.group)
+        var perTask: [[Int: [Double]]] = []
+        for (t, task) in aligned.tasks.enumerated() {
+            let model = try ClassifierGraph(task.graph, sampleShape: calibration.data.sampleShape)
+            perTask.append(try ActivationCriterion.scores(
+                ofGroups: ids, groups: task.groups, lookup: task.lookup, graph: task.graph, shapes: task.shapes, model: model,
+                calibration: calibration) { try progress((Double(t) + $0) / Double(aligned.count)) })
+        }
+        return evidence.map { e in e.withActivations(perTask.map { $0[e.group]! }, joining: options.criteria.contains(.magnitude)) }
+    }
+
+    /// Folds, merges and cuts every task's graph for `solution` (the search's own when nil) and
+    /// lays out the bundle (stages merge, surgery, banks). Cheap next to the search, so a caller
+    /// comparing candidates on data builds each of them.
+    public func build(_ found: Search, solution: MFISSolution? = nil, sources: [String]? = nil, hooks: Hooks = Hooks()) throws -> Result {
+        let aligned = found.aligned, evidence = found.evidence, solution = solution ?? found.solution
+        let names = aligned.tasks.map(\.name)
+        var clock = StageClock()
+        func checkpoint(_ stage: String) throws {
+            if hooks.isCancelled() { throw CancellationError() }
+            hooks.stage(stage, 0)
+        }
         try checkpoint("merge")
         let prunable = aligned.prunableGroups
         var indexes: [Int: IndexMatrix] = [:]

@@ -44,4 +44,30 @@ public struct MFISReport: Sendable, Codable, Equatable {
     /// Why `multitask.safetensors` + `index.json` were not written, when they were not (no run
     /// omits them today: with data the tasks are fine-tuned with shared filters tied).
     public var bundleOmitted: String? = nil
+    /// With data and more than one candidate: the front members recalibrated and compared by
+    /// held-out loss, in the order they were put forward; the lowest loss was taken.
+    public var candidates: [Candidate]? = nil
+
+    /// A front member compared on data (`CandidateComparison`).
+    public struct Candidate: Sendable, Codable, Equatable {
+        public struct TaskScore: Sendable, Codable, Equatable {
+            public var task: String
+            /// Mean held-out loss after recalibration: cross-entropy on the task's labels, or
+            /// distillation from its unpruned model without labels (what fine-tuning minimizes).
+            public var loss: Double
+            /// Top-1 held-out accuracy after recalibration, 0...1.
+            public var accuracy: Double
+        }
+
+        /// Index into `front`.
+        public var index: Int
+        public var objectives: [Double]
+        /// Why it was put forward: `nearest-ideal`, `knee`, `extreme of <objective>`.
+        public var reasons: [String]
+        /// The tasks' losses summed: what the choice minimizes.
+        public var heldOutLoss: Double
+        public var meanAccuracy: Double
+        public var tasks: [TaskScore]
+        public var chosen: Bool
+    }
 }

@@ -9,6 +9,9 @@ public struct AccuracyRecovery: Sendable {
     public var data: TrainingData
     public var split: DataSplit
     public var options: TrainingOptions
+    /// Off only to measure what pruning alone gives (`pruned prune --no-recalibration`, hidden):
+    /// no BN given back, none recalibrated, here or when candidates are compared.
+    public var recalibrates = true
 
     public init(data: TrainingData, options: TrainingOptions) throws {
         self.data = data
@@ -111,22 +114,36 @@ public struct AccuracyRecovery: Sendable {
                                     beforePruning: try score(reference, labels: labels, name: scoredAgainst, tick: tick),
                                     afterPruning: try score(model, labels: labels, name: scoredAgainst, tick: tick))
         clock.lap("evaluate")
-
-        let calibration = calibrationSamples()
-        let convs = UnfoldedBatchNorm.convs(of: model.graph)
-        let goal = try UnfoldedBatchNorm.goal(reference: reference, convs: convs, keptRows: task.keptRows, data: data,
-                                              batches: BatchOrder.inOrder(calibration, size: options.batchSize)) { try progress("recalibrate", $0 / 2) }
-        report.recalibratedBatchNorms = model.graph.nodes.filter { $0.opType == "BatchNormalization" }.map(\.label)
-        let unfolded = try UnfoldedBatchNorm.unfold(&model.graph, goal: goal)
-        report.correctedLayers = unfolded.sites.map(\.conv)
-        try BatchNormRecalibration.recalibrate(&model, data: data, indices: calibration, batchSize: options.batchSize) {
-            try progress("recalibrate", 0.5 + $0 / 2)
+        guard recalibrates else {
+            return Prepared(model: model, unfolded: UnfoldedBatchNorm(sites: []), target: target, labels: labels, scoredAgainst: scoredAgainst,
+                            report: report)
         }
+
+        report.recalibratedBatchNorms = model.graph.nodes.filter { $0.opType == "BatchNormalization" }.map(\.label)
+        let unfolded = try recalibrate(&model, reference: reference, keptRows: task.keptRows, calibration: calibrationSamples()) {
+            try progress("recalibrate", $0)
+        }
+        report.correctedLayers = unfolded.sites.map(\.conv)
         clock.lap("recalibrate")
         var p = Prepared(model: model, unfolded: unfolded, target: target, labels: labels, scoredAgainst: scoredAgainst, report: report)
         p.report.afterRecalibration = try score(p, tick: tick)
         clock.lap("evaluate")
         return p
+    }
+
+    /// The recalibration step, shared with the comparison of candidates: every conv whose BN
+    /// the export folded in gets it back with the unpruned model's moments as its goal
+    /// (`UnfoldedBatchNorm`), then every BN is recalibrated on `calibration`.
+    func recalibrate(_ model: inout ClassifierGraph, reference: ClassifierGraph, keptRows: [String: [Int]], calibration: [Int],
+                     progress: (Double) throws -> Void) throws -> UnfoldedBatchNorm {
+        let convs = UnfoldedBatchNorm.convs(of: model.graph)
+        let goal = try UnfoldedBatchNorm.goal(reference: reference, convs: convs, keptRows: keptRows, data: data,
+                                              batches: BatchOrder.inOrder(calibration, size: options.batchSize)) { try progress($0 / 2) }
+        let unfolded = try UnfoldedBatchNorm.unfold(&model.graph, goal: goal)
+        try BatchNormRecalibration.recalibrate(&model, data: data, indices: calibration, batchSize: options.batchSize) {
+            try progress(0.5 + $0 / 2)
+        }
+        return unfolded
     }
 
     /// The unpruned model's top-1 class of every held-out sample (0 elsewhere, unread): what a
@@ -143,13 +160,14 @@ public struct AccuracyRecovery: Sendable {
     /// (`--holdout 0`) the training samples.
     var scored: [Int] { split.heldOut.isEmpty ? split.training : split.heldOut }
 
-    /// The training split, or a seeded subset of `calibrationLimit` of it.
-    private func calibrationSamples() -> [Int] {
-        guard split.training.count > Self.calibrationLimit else { return split.training }
+    /// The training split, or a seeded subset of `limit` of it (the smaller limit's samples
+    /// are the first of the larger's: one seeded order).
+    func calibrationSamples(limit: Int = calibrationLimit) -> [Int] {
+        guard split.training.count > limit else { return split.training }
         var order = split.training
         var rng = Xoshiro256StarStar(seed: options.seed ^ 0xca11_b4a7)
         rng.shuffle(&order)
-        return order.prefix(Self.calibrationLimit).sorted()
+        return order.prefix(limit).sorted()
     }
 }
 

@@ -19,6 +19,8 @@ public struct PruningPipeline: Sendable {
         /// filters tied) for `training.epochs`.
         public var data: URL?
         public var training: TrainingOptions
+        /// With data: recalibrate BN / correct folded convs (always, but for measuring pruning alone).
+        public var recalibrate = true
         public init(mfis: MFISOptions = MFISOptions(), format: OutputFormat = .same, inputShapes: [String: [Int]] = [:],
                     data: URL? = nil, training: TrainingOptions = TrainingOptions()) {
             self.mfis = mfis
@@ -70,17 +72,17 @@ public struct PruningPipeline: Sendable {
         "merge": (0.85, 0.87), "surgery": (0.87, 0.9), "banks": (0.9, 0.92), "write": (0.92, 1),
     ]
     static let spanWithData: [String: (start: Double, end: Double)] = [
-        "load": (0, 0.02), "analyze": (0.02, 0.03), "criteria": (0.03, 0.05), "optimize": (0.05, 0.2),
-        "merge": (0.2, 0.21), "surgery": (0.21, 0.22), "banks": (0.22, 0.23),
-        "evaluate": (0.23, 0.25), "recalibrate": (0.25, 0.3), "finetune": (0.3, 0.97), "write": (0.97, 1),
+        "load": (0, 0.02), "analyze": (0.02, 0.03), "criteria": (0.03, 0.05), "optimize": (0.05, 0.17),
+        "candidates": (0.17, 0.27), "merge": (0.27, 0.28), "surgery": (0.28, 0.29), "banks": (0.29, 0.3),
+        "evaluate": (0.3, 0.32), "recalibrate": (0.32, 0.37), "finetune": (0.37, 0.97), "write": (0.97, 1),
     ]
 
-    private func advance(_ stage: String, _ fraction: Double) {
+    func advance(_ stage: String, _ fraction: Double) {
         let s = (options.data == nil ? Self.span : Self.spanWithData)[stage] ?? (0, 1)
         hooks.progress(stage, s.start + (s.end - s.start) * min(1, max(0, fraction)))
     }
 
-    private func checkpoint(_ stage: String, _ fraction: Double = 0) throws {
+    func checkpoint(_ stage: String, _ fraction: Double = 0) throws {
         if hooks.isCancelled() { throw CancellationError() }
         advance(stage, fraction)
     }
@@ -90,7 +92,14 @@ public struct PruningPipeline: Sendable {
         if let problem = options.mfis.problem() { throw Failure(message: "\(problem.field): \(problem.message)") }
         if let problem = options.training.problem() { throw Failure(message: "\(problem.field): \(problem.message)") }
         guard !models.isEmpty else { throw Failure(message: "no model to prune") }
-        let recovery = try options.data.map { try AccuracyRecovery(data: TrainingData.read(contentsOf: $0), options: options.training) }
+        if let needs = options.mfis.criteria.sorted().first(where: \.needsData), options.data == nil {
+            throw Failure(message: "criteria: \(needs.rawValue) is measured on calibration data; give a data file (--data, or a 'data' part)")
+        }
+        let recovery = try options.data.map {
+            var r = try AccuracyRecovery(data: TrainingData.read(contentsOf: $0), options: options.training)
+            r.recalibrates = options.recalibrate
+            return r
+        }
         let tasks = models.map { $0.deletingPathExtension().lastPathComponent }
         if let dup = Dictionary(grouping: tasks, by: { $0 }).first(where: { $0.value.count > 1 })?.key {
             throw Failure(message: "two models are named '\(dup)': the output file names would collide")
@@ -105,16 +114,22 @@ public struct PruningPipeline: Sendable {
         let formats = try loaded.map(formats(for:))
         clock.lap("load")
 
-        let pruner = MultiTaskPruner(options: options.mfis, inputShapes: options.inputShapes)
-        let result = try pruner.prune(
-            loaded.map(\.graph), tasks: loaded.map(\.task), sources: models.map(\.lastPathComponent),
+        let calibration = recovery.map {
+            ActivationCriterion.Calibration(data: $0.data, indices: $0.calibrationSamples(limit: ActivationCriterion.sampleLimit),
+                                            batchSize: $0.options.batchSize)
+        }
+        let pruner = MultiTaskPruner(options: options.mfis, inputShapes: options.inputShapes, calibration: calibration)
+        let found = try pruner.search(
+            loaded.map(\.graph), tasks: loaded.map(\.task),
             hooks: .init(stage: { [self] stage, fraction in advance(stage, fraction) }, generation: hooks.generation,
                          isCancelled: hooks.isCancelled))
+        let result = try chooseAndBuild(found, pruner: pruner, sources: models.map(\.lastPathComponent), recovery: recovery)
         clock.restart()
 
         var reports = result.models
         var graphs = result.graphs
         var seconds = result.seconds
+        for (k, v) in found.seconds { seconds[k, default: 0] += v }
         var bundle = result.bundle
         if let recovery {
             // The tasks are fine-tuned together with their shared filters tied, so the written

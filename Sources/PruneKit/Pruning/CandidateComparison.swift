@@ -1,0 +1,99 @@
+/// The data's say in which front member is taken (ALGORITHM.md §3, "with calibration data"):
+/// each candidate's pruned task models are recalibrated the way the data stages will do it
+/// (`AccuracyRecovery.recalibrate`: folded BN given back, every BN re-estimated) and scored
+/// on the samples the data stages score on (held out; the training ones with `--holdout 0`)
+/// with the loss fine-tuning minimizes — cross-entropy on the task's labels, distillation from
+/// its unpruned model where it has none — summed over tasks.
+///
+/// The comparison is bounded so that K candidates cost a few recalibrations, not K full ones:
+/// at most `calibrationLimit` training samples (a prefix of the same seeded order the data
+/// stages draw from) and `scoredLimit` scored samples (evenly spaced over them).
+struct CandidateComparison {
+    static let calibrationLimit = 512
+    static let scoredLimit = 2048
+
+    /// One task's unpruned model and what it is scored against, computed once for all candidates.
+    struct Reference {
+        var name: String
+        var model: ClassifierGraph
+        /// The class each held-out sample is scored against (its label, or the teacher's top-1).
+        var labels: [Int]
+        var labelName: String
+        /// Distillation: the unpruned model's logits of each held-out batch (nil with labels).
+        var teacherLogits: [NDArray<Float>]?
+    }
+
+    /// One task's score: held-out loss (the fine-tuning loss) and top-1 accuracy.
+    struct TaskScore {
+        var loss: Double
+        var accuracy: Double
+    }
+
+    let recovery: AccuracyRecovery
+    let references: [Reference]
+    let calibration: [Int]
+    let scored: [[Int]]
+
+    /// `originals`: each task's unpruned graph with constants as initializers, in task order.
+    init(recovery: AccuracyRecovery, tasks names: [String], originals: [Graph]) throws {
+        self.recovery = recovery
+        let data = recovery.data, batchSize = recovery.options.batchSize
+        calibration = recovery.calibrationSamples(limit: Self.calibrationLimit)
+        let held = recovery.scored
+        let picked = held.count <= Self.scoredLimit ? held : (0..<Self.scoredLimit).map { held[$0 * held.count / Self.scoredLimit] }
+        scored = BatchOrder.inOrder(picked, size: batchSize)
+        let labelNames = try data.labelNames(forTasks: names)
+        var references: [Reference] = []
+        for (t, name) in names.enumerated() {
+            let model = try ClassifierGraph(originals[t], sampleShape: data.sampleShape)
+            if let labelName = labelNames[t] {
+                references.append(Reference(name: name, model: model, labels: data.labels[labelName]!,
+                                            labelName: labelName, teacherLogits: nil))
+            } else {
+                let logits = try scored.map { try model.logits(data.inputs($0)) }
+                var labels = [Int](repeating: 0, count: data.count)
+                for (batch, l) in zip(scored, logits) { for (i, p) in zip(batch, ClassifierScore.predictions(l)) { labels[i] = p } }
+                references.append(Reference(name: name, model: model, labels: labels,
+                                            labelName: AccuracyReport.teacherLabels, teacherLogits: logits))
+            }
+        }
+        self.references = references
+    }
+
+    /// Recalibrates a copy of each task model of `result` and scores it; `progress` gets the
+    /// fraction done between tasks and batches (and may throw to cancel).
+    func judge(_ result: MultiTaskPruner.Result, progress: (Double) throws -> Void) throws -> [TaskScore] {
+        let data = recovery.data
+        var scores: [TaskScore] = []
+        for (t, reference) in references.enumerated() {
+            func part(_ f: Double) throws { try progress((Double(t) + f) / Double(references.count)) }
+            var model = try ClassifierGraph(result.graphs[t], sampleShape: data.sampleShape)
+            if recovery.recalibrates {
+                _ = try recovery.recalibrate(&model, reference: reference.model, keptRows: result.keptRows[t], calibration: calibration) {
+                    try part($0 * 2 / 3)
+                }
+            }
+            scores.append(try score(model, against: reference) { try part((2 + $0) / 3) })
+        }
+        try progress(1)
+        return scores
+    }
+
+    /// Mean loss and accuracy of `model` on the scored samples.
+    private func score(_ model: ClassifierGraph, against reference: Reference, progress: (Double) throws -> Void) throws -> TaskScore {
+        var tally = ClassifierScore.Tally()
+        var distilled = 0.0
+        for (b, batch) in scored.enumerated() {
+            try progress(Double(b) / Double(scored.count))
+            let logits = try model.logits(recovery.data.inputs(batch))
+            try tally.add(logits: logits, labels: batch.map { reference.labels[$0] }, samples: batch, labelName: reference.labelName)
+            if let teacher = reference.teacherLogits?[b] {
+                let (loss, _) = try distillationLoss(student: logits, teacher: teacher, temperature: recovery.options.temperature)
+                distilled += Double(loss) * Double(batch.count)
+            }
+        }
+        let score = tally.score
+        let loss = reference.teacherLogits == nil ? score.loss : distilled / Double(max(1, tally.count))
+        return TaskScore(loss: loss, accuracy: score.accuracy)
+    }
+}

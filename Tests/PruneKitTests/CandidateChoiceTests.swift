@@ -1,0 +1,172 @@
+import Foundation
+import Testing
+@testable import PruneKit
+
+/// With calibration data, the best of K front members after recalibration (ALGORITHM.md §3).
+@Suite struct CandidateChoiceTests {
+    static let samples = 48
+
+    /// Three task copies of one backbone, far enough apart (noise) that merging their filters
+    /// costs accuracy; each labelled with its own unpruned predictions on random images.
+    static func setUp(noise: Float = 0.3) throws -> (dir: URL, models: [URL], data: URL) {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("candidates-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let base = ExampleArchitecture.vgg.build(seed: 3, inputSize: 12)
+        let graphs = [base] + (1..<3).map { TaskFixtures.perturbed(base, noise: noise, seed: UInt64($0) * 31) }
+        let input = Tensor(shape: [samples, 3, 12, 12], floats: KernelFixtures.values(samples * 432, seed: 8).map { $0 * 2 })
+        let unlabelled = try TrainingData(input: input, labels: [:])
+        var tensors: [SafeTensorsFile.Entry] = [.init("input", input)]
+        var models: [URL] = []
+        for (t, graph) in graphs.enumerated() {
+            let url = dir.appendingPathComponent("task\(t).onnx")
+            try ModelFile.write(graph, format: .onnx, to: url)
+            models.append(url)
+            let logits = try ClassifierGraph(graph, sampleShape: unlabelled.sampleShape).logits(unlabelled.inputs(Array(0..<samples)))
+            tensors.append(.init("label.task\(t)", Tensor(shape: [samples], int64s: ClassifierScore.predictions(logits).map(Int64.init))))
+        }
+        let data = dir.appendingPathComponent("data.safetensors")
+        try SafeTensorsFile(tensors: tensors).write(to: data)
+        return (dir, models, data)
+    }
+
+    static func options(candidates: Int?, data: URL?, seed: UInt64 = 0, epochs: Int = 0) -> PruningPipeline.Options {
+        PruningPipeline.Options(mfis: MFISOptions(target: .rate(0.5), seed: seed, generations: 6, population: 16, candidates: candidates),
+                                data: data, training: TrainingOptions(epochs: epochs, batchSize: 16, seed: seed))
+    }
+
+    static func run(_ options: PruningPipeline.Options, _ models: [URL], into dir: URL, hooks: PruningPipeline.Hooks = .init()) throws -> PruneReport {
+        try PruningPipeline(options: options, hooks: hooks).run(models: models, outputDirectory: dir)
+    }
+
+    /// The list on a front small enough to work by hand: objectives (a, b, size).
+    @Test func candidatesAreTheDefaultPickTheKneeAndTheExtremesOnceEach() {
+        let front: [[Double]] = [[0, 1, 1], [1, 0, 1], [0.5, 0.5, 0.2], [0.2, 0.2, 0.9], [0.9, 0.9, 0.1]]
+        // Ideal (0, 0, 0.1): squared distances 1.81, 1.81, 0.51, 0.72, 1.62, so nearest is 2.
+        #expect(MFISSearch.nearestToIdeal(front) == 2)
+        let knee = FrontChoice.knee(front)!
+        let list = MFISSearch.candidateIndices(front: front, chosen: 2, chosenReason: "nearest-ideal", target: .rate(0.3),
+                                               names: ["a", "b", "size"], limit: 10)
+        var expected: [(Int, [String])] = [(2, ["nearest-ideal"])]
+        if knee != 2 { expected.append((knee, ["knee"])) } else { expected[0].1.append("knee") }
+        for (index, reason) in [(0, "extreme of a"), (1, "extreme of b"), (4, "extreme of size")] {
+            if let at = expected.firstIndex(where: { $0.0 == index }) { expected[at].1.append(reason) } else { expected.append((index, [reason])) }
+        }
+        #expect(list.map(\.index) == expected.map(\.0))
+        #expect(list.map(\.reasons) == expected.map(\.1))
+        // A limit cuts the list, never the reasons of a member already in it.
+        let two = MFISSearch.candidateIndices(front: front, chosen: 2, chosenReason: "nearest-ideal", target: .rate(0.3),
+                                              names: ["a", "b", "size"], limit: 2)
+        #expect(two.map(\.index) == Array(expected.map(\.0).prefix(2)))
+        // Adaptive: the knee is the default pick, and nothing larger than it is put forward.
+        let adaptive = MFISSearch.candidateIndices(front: front, chosen: 2, chosenReason: "knee", target: .adaptive,
+                                                   names: ["a", "b", "size"], limit: 10)
+        #expect(adaptive.map(\.index) == [2, 4])  // 0, 1 (size 1) and 3 (0.9) are larger than 2 (0.2)
+        #expect(adaptive[0].reasons == ["knee", "nearest-ideal"] && adaptive[1].reasons == ["extreme of size"])
+    }
+
+    /// Merging the tasks' filters (what the nearest-ideal pick does most) costs these far-apart
+    /// copies accuracy, which no weight-only objective sees; the data does.
+    @Test func dataTakesTheLowestLossNotTheNearestIdeal() throws {
+        let (dir, models, data) = try Self.setUp()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let report = try Self.run(Self.options(candidates: 8, data: data), models, into: dir.appendingPathComponent("out"))
+        let list = try #require(report.mfis.candidates)
+        #expect(list.count >= 3 && list.count <= 8)
+        #expect(Set(list.map(\.index)).count == list.count)
+        #expect(list[0].reasons.first == "nearest-ideal")
+        let chosen = try #require(list.first { $0.chosen })
+        #expect(list.filter(\.chosen).count == 1)
+        #expect(chosen.heldOutLoss == list.map(\.heldOutLoss).min())
+        #expect(list[0].heldOutLoss > chosen.heldOutLoss + 0.1, "nearest-ideal \(list[0].heldOutLoss), chosen \(chosen.heldOutLoss)")
+        #expect(report.mfis.chosen.index == chosen.index && report.mfis.chosen.objectives == chosen.objectives)
+        #expect(report.mfis.chosen.reason.hasPrefix("chosen by held-out loss"))
+        for c in list {
+            #expect(c.objectives == report.mfis.front[c.index])
+            #expect(abs(c.heldOutLoss - c.tasks.reduce(0) { $0 + $1.loss }) < 1e-9)
+            #expect(abs(c.meanAccuracy - c.tasks.reduce(0) { $0 + $1.accuracy } / 3) < 1e-12)
+        }
+        // 43 training and 5 held-out samples are under the comparison's bounds: the chosen
+        // candidate was recalibrated and scored exactly as the written models were.
+        for (t, model) in report.models.enumerated() {
+            let after = try #require(model.accuracy?.afterRecalibration)
+            #expect(abs(after.loss - chosen.tasks[t].loss) < 1e-9 && after.accuracy == chosen.tasks[t].accuracy, "\(model.task)")
+        }
+    }
+
+    /// K = 1 is the run as it was before candidates: the search's pick, then the data stages.
+    @Test func oneCandidateIsTheSearchsPickBitForBit() throws {
+        let (dir, models, data) = try Self.setUp()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let options = Self.options(candidates: 1, data: data)
+        let report = try Self.run(options, models, into: dir.appendingPathComponent("out"))
+        #expect(report.mfis.candidates == nil)
+
+        let loaded = try models.map { try ModelFile.load($0) }
+        let result = try MultiTaskPruner(options: options.mfis).prune(loaded.map(\.graph), tasks: loaded.map(\.task))
+        #expect(report.mfis.chosen == result.mfis.chosen)
+        let shared = try SharedParameters(bundle: result.bundle, graphs: result.graphs)
+        let recovery = try AccuracyRecovery(data: TrainingData.read(contentsOf: data), options: options.training)
+        let recovered = try recovery.run(loaded.enumerated().map { t, m in
+            AccuracyRecovery.Task(name: m.task, original: m.graph.constantsAsInitializers(), pruned: result.graphs[t], keptRows: result.keptRows[t])
+        }, shared: shared)
+        for (t, m) in loaded.enumerated() {
+            let written = try ModelFile.load(dir.appendingPathComponent("out/\(m.task).onnx")).graph
+            for (name, tensor) in recovered.tasks[t].graph.initializers { #expect(written.initializers[name] == tensor, "\(m.task) \(name)") }
+            #expect(report.models[t].accuracy == recovered.tasks[t].report)
+        }
+    }
+
+    @Test func theSameSeedMakesTheSameChoice() throws {
+        let (dir, models, data) = try Self.setUp()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let first = try Self.run(Self.options(candidates: 4, data: data, seed: 5), models, into: dir.appendingPathComponent("a"))
+        let second = try Self.run(Self.options(candidates: 4, data: data, seed: 5), models, into: dir.appendingPathComponent("b"))
+        #expect(first.mfis.candidates != nil && first.mfis.candidates == second.mfis.candidates)
+        #expect(first.mfis.chosen == second.mfis.chosen)
+        for m in first.models {
+            let a = try Data(contentsOf: dir.appendingPathComponent("a/\(m.task).onnx"))
+            #expect(a == (try Data(contentsOf: dir.appendingPathComponent("b/\(m.task).onnx"))), "\(m.task)")
+        }
+    }
+
+    /// Unset, the count is 4 — or 1 when the run fine-tunes (measured: the search's pick did as
+    /// well after fine-tuning, sharing more).
+    @Test func byDefaultFourUnlessTheRunFineTunes() throws {
+        let (dir, models, data) = try Self.setUp()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let recalibrated = try Self.run(Self.options(candidates: nil, data: data), models, into: dir.appendingPathComponent("b"))
+        #expect(recalibrated.mfis.candidates?.count == 4)
+        let tuned = try Self.run(Self.options(candidates: nil, data: data, epochs: 1), models, into: dir.appendingPathComponent("c"))
+        #expect(tuned.mfis.candidates == nil && tuned.mfis.chosen.reason.hasPrefix("pre-specified rate 0.5"))
+        let asked = try Self.run(Self.options(candidates: 2, data: data, epochs: 1), models, into: dir.appendingPathComponent("c2"))
+        #expect(asked.mfis.candidates?.count == 2)
+    }
+
+    @Test func withoutDataTheCountIsIgnored() throws {
+        let (dir, models, _) = try Self.setUp()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let report = try Self.run(Self.options(candidates: 8, data: nil), models, into: dir.appendingPathComponent("out"))
+        #expect(report.mfis.candidates == nil)
+        #expect(report.mfis.chosen.reason.hasPrefix("pre-specified rate 0.5"))
+    }
+
+    @Test func theCandidatesStageReportsProgressAndStopsOnCancel() throws {
+        let (dir, models, data) = try Self.setUp()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let stages = StageLog()
+        _ = try Self.run(Self.options(candidates: 4, data: data), models, into: dir.appendingPathComponent("out"),
+                         hooks: .init(progress: { stages.add($0, $1) }))
+        let fractions = zip(stages.names, stages.fractions).filter { $0.0 == "candidates" }.map(\.1)
+        #expect(fractions.count > 4)
+        #expect(fractions == fractions.sorted() && fractions.allSatisfy { (0.17...0.27).contains($0) })
+        #expect(!stages.names.contains("merge"), "candidates are built quietly, and the best is not built again")
+
+        let cancelled = StageLog()
+        #expect(throws: CancellationError.self) {
+            try Self.run(Self.options(candidates: 4, data: data), models, into: dir.appendingPathComponent("cancelled"),
+                         hooks: .init(progress: { cancelled.add($0, $1) },
+                                      isCancelled: { cancelled.names.filter { $0 == "candidates" }.count >= 3 }))
+        }
+        #expect(!cancelled.names.contains("evaluate"))
+    }
+}
