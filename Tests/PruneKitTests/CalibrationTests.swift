@@ -153,6 +153,37 @@ import Testing
         #expect(zip(a, b).allSatisfy { abs($0 - $1) <= 1e-4 * max(1, abs($0)) })
     }
 
+    /// Exporters share equal constants between layers: two convs reading one bias tensor get
+    /// their own biases back, and the folded model computes what the unfolded one did.
+    @Test func convsSharingABiasTensorFoldBackToTheirOwn() throws {
+        var b = GraphBuilder(name: "shared-bias", seed: 6)
+        var h = b.input("input", shape: [1, 3, 6, 6])
+        h = b.relu(b.conv(h, out: 8, kernel: 3, name: "c1"))
+        h = b.relu(b.conv(h, out: 8, kernel: 3, name: "c2"))
+        h = b.linear(b.flatten(b.globalAveragePool(h)), out: 3, name: "fc")
+        b.output(h)
+        var graph = b.graph
+        let c2 = graph.nodes.firstIndex { $0.name == "c2" }!
+        graph.nodes[c2].inputs[2] = "c1.bias"
+        graph.removeInitializer("c2.bias")
+        let samples = 24
+        let data = try TrainingData(input: Tensor(shape: [samples, 3, 6, 6], floats: KernelFixtures.values(samples * 108, seed: 4)), labels: [:])
+        let reference = try ClassifierGraph(graph, sampleShape: data.sampleShape)
+        var model = reference
+        let goal = try UnfoldedBatchNorm.goal(reference: reference, convs: UnfoldedBatchNorm.convs(of: graph), keptRows: [:], data: data,
+                                              batches: [Array(0..<samples)]) { _ in }
+        let unfolded = try UnfoldedBatchNorm.unfold(&model.graph, goal: goal)
+        #expect(model.graph.initializers["c1.bias"] == nil, "no node reads the shared bias any more")
+        try BatchNormRecalibration.recalibrate(&model, data: data, indices: Array(0..<samples), batchSize: 8)
+        var folded = model
+        for (name, g) in try unfolded.fold(&folded.graph) { folded.graph.setInitializer(name, RowGains.apply(g, to: folded.graph.initializers[name]!)) }
+        let biases = ["c1", "c2"].map { n in folded.graph.nodes.first { $0.name == n }!.inputs[2] }
+        #expect(biases[0] != biases[1])
+        let x = data.inputs(Array(0..<samples))
+        let a = try model.logits(x).storage, c = try folded.logits(x).storage
+        #expect(zip(a, c).allSatisfy { abs($0 - $1) <= 1e-4 * max(1, abs($0)) })
+    }
+
     @Test func convsFeedingBatchNormGetNoSecondOne() throws {
         let original = ExampleArchitecture.vgg.build(seed: 1, inputSize: 16)
         #expect(UnfoldedBatchNorm.convs(of: original).isEmpty)

@@ -82,7 +82,7 @@ public struct UnfoldedBatchNorm: Sendable {
     }
 
     /// Removes the BNs again: each conv gets back its bias (β − gain·mean, under its old name, or
-    /// `<module>.bias` when it had none) and its output. Returns per conv weight the per-row
+    /// `<module>.bias` when it had none or shared it) and its output. Returns per conv weight the per-row
     /// gains, which `RowGains.apply` multiplies into the weight; the weight itself is left unscaled.
     func fold(_ graph: inout Graph) throws -> [String: [Float]] {
         var gains: [String: [Float]] = [:]
@@ -94,8 +94,11 @@ public struct UnfoldedBatchNorm: Sendable {
                   let weight = graph.initializers[site.weight] else { throw CalibrationError.layerParameters(node: site.conv) }
             let gain = zip(gamma, variance).map { g, v in g / (v + Self.epsilon).squareRoot() }
             let bias = (0..<gain.count).map { beta[$0] - gain[$0] * mean[$0] }
-            var name = site.bias ?? (site.weight.hasSuffix(".weight") ? String(site.weight.dropLast(7)) + ".bias" : "\(site.conv).bias")
-            if site.bias == nil { while graph.initializers[name] != nil { name += "_" } }
+            // The old bias name, unless another node still reads it (exporters share equal
+            // constants, such as zero biases, between layers) or an earlier conv took it back.
+            let own = site.bias.flatMap { graph.initializers[$0] == nil ? $0 : nil }
+            var name = own ?? (site.weight.hasSuffix(".weight") ? String(site.weight.dropLast(7)) + ".bias" : "\(site.conv).bias")
+            if own == nil { while graph.initializers[name] != nil { name += "_" } }
             graph.setInitializer(name, Tensor(shape: [gain.count], floats: bias, dtype: weight.dtype))
             graph.nodes[c].inputs = Array(graph.nodes[c].inputs.prefix(2)) + [name]
             graph.nodes[c].outputs[0] = graph.nodes[b].outputs[0]
