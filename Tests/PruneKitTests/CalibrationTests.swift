@@ -184,6 +184,37 @@ import Testing
         #expect(zip(a, c).allSatisfy { abs($0 - $1) <= 1e-4 * max(1, abs($0)) })
     }
 
+    /// Nodes without names (older exports): the BNs are found again by the convs' outputs.
+    @Test func unnamedConvsFoldBack() throws {
+        var graph = Self.foldedNet()
+        for i in graph.nodes.indices { graph.nodes[i].name = "" }
+        let samples = 24
+        let data = try TrainingData(input: Tensor(shape: [samples, 3, 6, 6], floats: KernelFixtures.values(samples * 108, seed: 2)), labels: [:])
+        let reference = try ClassifierGraph(graph, sampleShape: data.sampleShape)
+        var model = reference
+        let goal = try UnfoldedBatchNorm.goal(reference: reference, convs: UnfoldedBatchNorm.convs(of: graph), keptRows: [:], data: data,
+                                              batches: [Array(0..<samples)]) { _ in }
+        let unfolded = try UnfoldedBatchNorm.unfold(&model.graph, goal: goal)
+        #expect(unfolded.sites.count == 3)
+        try BatchNormRecalibration.recalibrate(&model, data: data, indices: Array(0..<samples), batchSize: samples)
+        var folded = model
+        let gains = try unfolded.fold(&folded.graph)
+        for (name, g) in gains { folded.graph.setInitializer(name, RowGains.apply(g, to: folded.graph.initializers[name]!)) }
+        #expect(folded.graph.nodes.map(\.opType) == graph.nodes.map(\.opType))
+        // Nothing was pruned: the recalibrated statistics are the data's own, and every gain is
+        // 1 up to the unbiased variance's n/(n − 1) (864 values a channel).
+        #expect(gains.values.joined().allSatisfy { abs($0 - 1) < 1e-3 })
+        let x = data.inputs(Array(0..<samples))
+        let a = try reference.logits(x).storage, c = try folded.logits(x).storage
+        #expect(zip(a, c).allSatisfy { abs($0 - $1) <= 2e-3 * max(1, abs($0)) })
+    }
+
+    @Test func aWeightAnotherNodeReadsGetsNoBN() {
+        var graph = Self.foldedNet()
+        graph.nodes.append(Node(name: "peek", opType: "Identity", inputs: ["c2.weight"], outputs: ["peek"]))
+        #expect(UnfoldedBatchNorm.convs(of: graph).map(\.label) == ["c1", "c3"])
+    }
+
     @Test func convsFeedingBatchNormGetNoSecondOne() throws {
         let original = ExampleArchitecture.vgg.build(seed: 1, inputSize: 16)
         #expect(UnfoldedBatchNorm.convs(of: original).isEmpty)

@@ -31,8 +31,10 @@ extension PruningPipeline {
                 meanAccuracy: scores.reduce(0) { $0 + $1.accuracy } / Double(max(1, scores.count)),
                 tasks: zip(comparison.references, scores).map { .init(task: $0.name, loss: $1.loss, accuracy: $1.accuracy) },
                 chosen: false))
-            // Ties keep the earlier candidate: the search's own pick comes first.
-            if best == nil || loss < best!.loss { best = (result, loss, k) }
+            // Ties keep the earlier candidate: the search's own pick comes first. A loss that is
+            // not a number ranks last (compared as it is, a NaN first would never be beaten).
+            let ranked = loss.isFinite ? loss : .infinity
+            if best == nil || ranked < best!.loss { best = (result, ranked, k) }
         }
         var (result, _, at) = best!
         entries[at].chosen = true

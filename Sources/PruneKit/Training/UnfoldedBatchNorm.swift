@@ -18,6 +18,9 @@ public struct UnfoldedBatchNorm: Sendable {
         public var conv: String
         public var weight: String
         public var bias: String?
+        /// The conv's output while the BN is in (the BN writes the conv's own output name);
+        /// unique, unlike node names, so it is how `fold` finds the two nodes again.
+        public var raw: String
         /// The inserted BN's node name and tensors.
         public var node: String
         public var scale: String
@@ -30,11 +33,15 @@ public struct UnfoldedBatchNorm: Sendable {
     static let epsilon: Float = 1e-5
 
     /// The convs that get a BN: every Conv whose output no BatchNormalization reads, whose
-    /// weight is an initializer, in graph order.
+    /// weight is an initializer no other node reads (a weight tied between convs could take
+    /// only one of their gains), in graph order.
     public static func convs(of graph: Graph) -> [Node] {
         let readers = graph.consumers()
+        var weightReaders: [String: Int] = [:]
+        for node in graph.nodes { for input in Set(node.inputs) { weightReaders[input, default: 0] += 1 } }
         return graph.nodes.filter { node in
-            guard node.opType == "Conv", node.inputs.count > 1, graph.initializers[node.inputs[1]] != nil, let y = node.outputs.first else { return false }
+            guard node.opType == "Conv", node.inputs.count > 1, graph.initializers[node.inputs[1]] != nil, weightReaders[node.inputs[1]] == 1,
+                  let y = node.outputs.first else { return false }
             return !(readers[y] ?? []).contains { graph.nodes[$0.node].opType == "BatchNormalization" }
         }
     }
@@ -59,15 +66,17 @@ public struct UnfoldedBatchNorm: Sendable {
             let rows = weight.shape[0]
             let module = conv.inputs[1].hasSuffix(".weight") ? String(conv.inputs[1].dropLast(7)) : conv.label
             let bias = conv.inputs.count > 2 && !conv.inputs[2].isEmpty ? conv.inputs[2] : nil
-            let site = Site(conv: conv.label, weight: conv.inputs[1], bias: bias, node: fresh("\(module).unfolded_bn"),
+            let raw = fresh("\(y).unfolded")
+            let site = Site(conv: conv.label, weight: conv.inputs[1], bias: bias, raw: raw, node: fresh("\(module).unfolded_bn"),
                             scale: fresh("\(module).unfolded_bn.weight"), shift: fresh("\(module).unfolded_bn.bias"),
                             mean: fresh("\(module).unfolded_bn.running_mean"), variance: fresh("\(module).unfolded_bn.running_var"))
             let dtype = weight.dtype
-            graph.setInitializer(site.scale, Tensor(shape: [rows], floats: target.variance.map { Float($0.squareRoot()) }, dtype: dtype))
+            // √(var + ε), as the BN divides by: a channel whose moments come back unchanged then
+            // folds to gain 1 exactly, however small its variance.
+            graph.setInitializer(site.scale, Tensor(shape: [rows], floats: target.variance.map { Float(($0 + Double(Self.epsilon)).squareRoot()) }, dtype: dtype))
             graph.setInitializer(site.shift, Tensor(shape: [rows], floats: target.mean.map { Float($0) }, dtype: dtype))
             graph.setInitializer(site.mean, Tensor(shape: [rows], floats: Array(repeating: 0, count: rows), dtype: dtype))
             graph.setInitializer(site.variance, Tensor(shape: [rows], floats: Array(repeating: 1, count: rows), dtype: dtype))
-            let raw = fresh("\(y).unfolded")
             graph.nodes[index].inputs = Array(conv.inputs.prefix(2))
             graph.nodes[index].outputs[0] = raw
             let bn = Node(name: site.node, opType: "BatchNormalization", inputs: [raw, site.scale, site.shift, site.mean, site.variance],
@@ -87,8 +96,8 @@ public struct UnfoldedBatchNorm: Sendable {
     func fold(_ graph: inout Graph) throws -> [String: [Float]] {
         var gains: [String: [Float]] = [:]
         for site in sites {
-            guard let b = graph.nodes.firstIndex(where: { $0.name == site.node && $0.opType == "BatchNormalization" }),
-                  let c = graph.nodes.firstIndex(where: { $0.label == site.conv && $0.opType == "Conv" }),
+            guard let b = graph.nodes.firstIndex(where: { $0.opType == "BatchNormalization" && $0.inputs.first == site.raw }),
+                  let c = graph.nodes.firstIndex(where: { $0.opType == "Conv" && $0.outputs.first == site.raw }),
                   let gamma = graph.initializers[site.scale]?.floats(), let beta = graph.initializers[site.shift]?.floats(),
                   let mean = graph.initializers[site.mean]?.floats(), let variance = graph.initializers[site.variance]?.floats(),
                   let weight = graph.initializers[site.weight] else { throw CalibrationError.layerParameters(node: site.conv) }
