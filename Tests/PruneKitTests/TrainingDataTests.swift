@@ -106,6 +106,12 @@ import Testing
         #expect(throws: TrainingDataError.tooFewSamples(count: 1, needed: 2)) { try DataSplit(count: 1, seed: 1) }
     }
 
+    @Test func aLoneLastSampleJoinsTheBatchBeforeInTraining() {
+        #expect(BatchOrder.forTraining(BatchOrder.inOrder(Array(0..<9), size: 4)) == [[0, 1, 2, 3], [4, 5, 6, 7, 8]])
+        #expect(BatchOrder.forTraining(BatchOrder.inOrder(Array(0..<10), size: 4)) == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]])
+        #expect(BatchOrder.forTraining([[5]]) == [[5]])  // one sample in all: nothing to join
+    }
+
     @Test func batchesCoverEverySampleOncePerEpoch() {
         let indices = Array(10..<33)
         let epoch0 = BatchOrder.shuffled(indices, size: 5, seed: 3, epoch: 0)

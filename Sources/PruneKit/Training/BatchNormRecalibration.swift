@@ -5,7 +5,8 @@
 /// Exactly what PyTorch does with `momentum=None` over one pass of the data in training mode:
 /// every BN normalizes each batch with that batch's own statistics (so later layers see what
 /// training would show them), and its running mean and variance become the plain average over
-/// batches of the batch mean and of the unbiased batch variance.
+/// batches of the batch mean and of the unbiased batch variance (a last batch of one sample
+/// joins the one before: `BatchOrder.forTraining`).
 public enum BatchNormRecalibration {
     /// The BN nodes of `model` and their new running statistics; `checkpoint` gets the fraction
     /// done between batches (and may throw to cancel).
@@ -18,7 +19,7 @@ public enum BatchNormRecalibration {
         let fetch = probes.flatMap { [$0.meanValue, $0.varianceValue, $0.shapeValue] }
         var meanSums = probes.map { [Double](repeating: 0, count: $0.channels) }
         var varianceSums = meanSums
-        let batches = BatchOrder.inOrder(indices, size: batchSize)
+        let batches = BatchOrder.forTraining(BatchOrder.inOrder(indices, size: batchSize))
         for (b, batch) in batches.enumerated() {
             try checkpoint(Double(b) / Double(batches.count))
             let values = try probing.run(data.inputs(batch), fetching: fetch)

@@ -38,4 +38,16 @@ public enum BatchOrder {
         precondition(size > 0, "batch size must be positive")
         return stride(from: 0, to: indices.count, by: size).map { Array(indices[$0..<min($0 + size, indices.count)]) }
     }
+
+    /// `batches` for a pass in training mode: a last batch of one sample joins the one before.
+    /// BN in training mode normalizes each channel by the batch's own statistics; behind a
+    /// 1×1 output (a head after global pooling, a squeeze-and-excite conv) one sample has none
+    /// (PyTorch refuses it), its variance is 0, and it would drag the running variance down.
+    public static func forTraining(_ batches: [[Int]]) -> [[Int]] {
+        guard batches.count >= 2, batches.last?.count == 1 else { return batches }
+        var out = batches
+        let last = out.removeLast()
+        out[out.count - 1] += last
+        return out
+    }
 }

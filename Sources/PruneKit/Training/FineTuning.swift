@@ -48,7 +48,7 @@ public enum FineTuning {
         // One optimizer per task: tasks' tensors have the same names, and a shared replica's
         // momentum buffer follows the same (summed) gradients in every task.
         var optimizers = models.map { _ in SGD(momentum: options.momentum, weightDecay: options.weightDecay) }
-        let perEpoch = (indices.count + options.batchSize - 1) / options.batchSize
+        let perEpoch = BatchOrder.forTraining(BatchOrder.inOrder(indices, size: options.batchSize)).count
         let schedule = CosineSchedule(initial: options.learningRate, totalSteps: options.epochs * perEpoch)
         let runningMomentum = models.map { Self.runningAverageMomentum($0.graph) }
         var epochs = models.map { _ in [Epoch]() }
@@ -56,7 +56,7 @@ public enum FineTuning {
         for epoch in 0..<options.epochs {
             let started = DispatchTime.now().uptimeNanoseconds
             var lossSums = [Double](repeating: 0, count: models.count)
-            for batch in BatchOrder.shuffled(indices, size: options.batchSize, seed: options.seed, epoch: epoch) {
+            for batch in BatchOrder.forTraining(BatchOrder.shuffled(indices, size: options.batchSize, seed: options.seed, epoch: epoch)) {
                 try checkpoint(Double(step) / Double(schedule.totalSteps))
                 let x = data.inputs(batch)
                 var gradients: [[String: NDArray<Float>]] = []
