@@ -153,6 +153,24 @@ import Testing
         #expect(zip(a, b).allSatisfy { abs($0 - $1) <= 1e-4 * max(1, abs($0)) })
     }
 
+    /// An unpruned `graph` through the data stages' BN round trip on 24 random samples: BNs in,
+    /// recalibrated in batches of `batchSize`, folded back with their gains multiplied in.
+    static func roundTrip(_ graph: Graph, seed: UInt64, batchSize: Int)
+        throws -> (data: TrainingData, unfolded: ClassifierGraph, sites: [UnfoldedBatchNorm.Site], gains: [String: [Float]], folded: ClassifierGraph) {
+        let samples = 24
+        let data = try TrainingData(input: Tensor(shape: [samples, 3, 6, 6], floats: KernelFixtures.values(samples * 108, seed: seed)), labels: [:])
+        let reference = try ClassifierGraph(graph, sampleShape: data.sampleShape)
+        var model = reference
+        let goal = try UnfoldedBatchNorm.goal(reference: reference, convs: UnfoldedBatchNorm.convs(of: graph), keptRows: [:], data: data,
+                                              batches: [Array(0..<samples)]) { _ in }
+        let unfolded = try UnfoldedBatchNorm.unfold(&model.graph, goal: goal)
+        try BatchNormRecalibration.recalibrate(&model, data: data, indices: Array(0..<samples), batchSize: batchSize)
+        var folded = model
+        let gains = try unfolded.fold(&folded.graph)
+        for (name, g) in gains { folded.graph.setInitializer(name, RowGains.apply(g, to: folded.graph.initializers[name]!)) }
+        return (data, model, unfolded.sites, gains, folded)
+    }
+
     /// Exporters share equal constants between layers: two convs reading one bias tensor get
     /// their own biases back, and the folded model computes what the unfolded one did.
     @Test func convsSharingABiasTensorFoldBackToTheirOwn() throws {
@@ -166,21 +184,13 @@ import Testing
         let c2 = graph.nodes.firstIndex { $0.name == "c2" }!
         graph.nodes[c2].inputs[2] = "c1.bias"
         graph.removeInitializer("c2.bias")
-        let samples = 24
-        let data = try TrainingData(input: Tensor(shape: [samples, 3, 6, 6], floats: KernelFixtures.values(samples * 108, seed: 4)), labels: [:])
-        let reference = try ClassifierGraph(graph, sampleShape: data.sampleShape)
-        var model = reference
-        let goal = try UnfoldedBatchNorm.goal(reference: reference, convs: UnfoldedBatchNorm.convs(of: graph), keptRows: [:], data: data,
-                                              batches: [Array(0..<samples)]) { _ in }
-        let unfolded = try UnfoldedBatchNorm.unfold(&model.graph, goal: goal)
-        #expect(model.graph.initializers["c1.bias"] == nil, "no node reads the shared bias any more")
-        try BatchNormRecalibration.recalibrate(&model, data: data, indices: Array(0..<samples), batchSize: 8)
-        var folded = model
-        for (name, g) in try unfolded.fold(&folded.graph) { folded.graph.setInitializer(name, RowGains.apply(g, to: folded.graph.initializers[name]!)) }
+        let r = try Self.roundTrip(graph, seed: 4, batchSize: 8)
+        #expect(r.unfolded.graph.initializers["c1.bias"] == nil, "no node reads the shared bias any more")
+        let folded = r.folded
         let biases = ["c1", "c2"].map { n in folded.graph.nodes.first { $0.name == n }!.inputs[2] }
         #expect(biases[0] != biases[1])
-        let x = data.inputs(Array(0..<samples))
-        let a = try model.logits(x).storage, c = try folded.logits(x).storage
+        let x = r.data.inputs(Array(0..<24))
+        let a = try r.unfolded.logits(x).storage, c = try folded.logits(x).storage
         #expect(zip(a, c).allSatisfy { abs($0 - $1) <= 1e-4 * max(1, abs($0)) })
     }
 
@@ -188,24 +198,15 @@ import Testing
     @Test func unnamedConvsFoldBack() throws {
         var graph = Self.foldedNet()
         for i in graph.nodes.indices { graph.nodes[i].name = "" }
-        let samples = 24
-        let data = try TrainingData(input: Tensor(shape: [samples, 3, 6, 6], floats: KernelFixtures.values(samples * 108, seed: 2)), labels: [:])
-        let reference = try ClassifierGraph(graph, sampleShape: data.sampleShape)
-        var model = reference
-        let goal = try UnfoldedBatchNorm.goal(reference: reference, convs: UnfoldedBatchNorm.convs(of: graph), keptRows: [:], data: data,
-                                              batches: [Array(0..<samples)]) { _ in }
-        let unfolded = try UnfoldedBatchNorm.unfold(&model.graph, goal: goal)
-        #expect(unfolded.sites.count == 3)
-        try BatchNormRecalibration.recalibrate(&model, data: data, indices: Array(0..<samples), batchSize: samples)
-        var folded = model
-        let gains = try unfolded.fold(&folded.graph)
-        for (name, g) in gains { folded.graph.setInitializer(name, RowGains.apply(g, to: folded.graph.initializers[name]!)) }
+        let r = try Self.roundTrip(graph, seed: 2, batchSize: 24)
+        let (folded, gains) = (r.folded, r.gains)
+        #expect(r.sites.count == 3)
         #expect(folded.graph.nodes.map(\.opType) == graph.nodes.map(\.opType))
         // Nothing was pruned: the recalibrated statistics are the data's own, and every gain is
         // 1 up to the unbiased variance's n/(n − 1) (864 values a channel).
         #expect(gains.values.joined().allSatisfy { abs($0 - 1) < 1e-3 })
-        let x = data.inputs(Array(0..<samples))
-        let a = try reference.logits(x).storage, c = try folded.logits(x).storage
+        let x = r.data.inputs(Array(0..<24))
+        let a = try ClassifierGraph(graph, sampleShape: r.data.sampleShape).logits(x).storage, c = try folded.logits(x).storage
         #expect(zip(a, c).allSatisfy { abs($0 - $1) <= 2e-3 * max(1, abs($0)) })
     }
 
