@@ -18,15 +18,6 @@ public struct FilterMatrix: Sendable, Equatable {
 
     public func row(_ i: Int) -> ArraySlice<Float> { values[(i * width)..<((i + 1) * width)] }
 
-    /// Squared Euclidean norm of every row.
-    public func squaredNorms() -> [Double] {
-        (0..<rows).map { i in
-            var s = 0.0
-            for v in row(i) { s += Double(v) * Double(v) }
-            return s
-        }
-    }
-
     /// The Gram matrix W·Wᵀ (`rows × rows`), through the GEMM kernel. It is symmetric, so only
     /// the blocks on and above the diagonal are multiplied (nearly half the work for large
     /// groups) and mirrored below.

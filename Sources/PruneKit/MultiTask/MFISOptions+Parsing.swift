@@ -61,10 +61,4 @@ extension MFISOptions.Target {
         if case let .rate(r) = self { return r }
         return nil
     }
-
-    /// `params=0.4` / `flops=0.5`, when a budget.
-    public var budgetText: String? {
-        if case let .budget(m, f) = self { return "\(m.rawValue)=\(f)" }
-        return nil
-    }
 }

@@ -44,9 +44,4 @@ public enum BatchNormRecalibration {
         }
         try checkpoint(1)
     }
-
-    /// Whether `graph` has a BN node to recalibrate.
-    public static func applies(to graph: Graph) -> Bool {
-        graph.nodes.contains { $0.opType == "BatchNormalization" }
-    }
 }
