@@ -110,8 +110,8 @@ import Testing
         let goal = try stats(reference)
         let before = try stats(model)
         let everything = [Array(0..<samples)]
-        let measured = try UnfoldedBatchNorm.goal(reference: reference, convs: convs, keptRows: pruned.keptRows, data: data,
-                                                  batches: everything) { _ in }
+        let moments = try UnfoldedBatchNorm.referenceMoments(reference, data: data, batches: everything) { _ in }
+        let measured = UnfoldedBatchNorm.goal(moments, convs: convs, keptRows: pruned.keptRows)
         let unfolded = try UnfoldedBatchNorm.unfold(&model.graph, goal: measured)
         #expect(unfolded.sites.map(\.conv) == ["c1", "c2", "c3"])
         #expect(model.graph.nodes.filter { $0.opType == "BatchNormalization" }.count == 3)
@@ -161,8 +161,8 @@ import Testing
         let data = try TrainingData(input: Tensor(shape: [samples, 3, 6, 6], floats: KernelFixtures.values(samples * 108, seed: seed)), labels: [:])
         let reference = try ClassifierGraph(graph, sampleShape: data.sampleShape)
         var model = reference
-        let goal = try UnfoldedBatchNorm.goal(reference: reference, convs: UnfoldedBatchNorm.convs(of: graph), keptRows: [:], data: data,
-                                              batches: [Array(0..<samples)]) { _ in }
+        let moments = try UnfoldedBatchNorm.referenceMoments(reference, data: data, batches: [Array(0..<samples)]) { _ in }
+        let goal = UnfoldedBatchNorm.goal(moments, convs: UnfoldedBatchNorm.convs(of: graph), keptRows: [:])
         let unfolded = try UnfoldedBatchNorm.unfold(&model.graph, goal: goal)
         try BatchNormRecalibration.recalibrate(&model, data: data, indices: Array(0..<samples), batchSize: batchSize)
         var folded = model

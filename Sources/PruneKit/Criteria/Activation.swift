@@ -91,22 +91,14 @@ public enum ActivationCriterion {
                 order.append(value)
             }
         }
-        var moments: [String: ChannelMoments] = [:]
         let perSample = order.reduce(0) { $0 + (shapes.shape($1)?.dropFirst().reduce(1, *) ?? 0) }
         let batchSize = max(1, min(calibration.batchSize, fetchBudget / max(1, perSample)))
-        let batches = BatchOrder.inOrder(calibration.indices, size: batchSize)
-        for (b, batch) in batches.enumerated() {
-            try progress(Double(b) / Double(max(1, batches.count)))
-            let fetched = try model.run(calibration.data.inputs(batch), fetching: order)
-            for name in order {
-                guard let x = fetched[name], x.rank >= 2, x.shape[1] == measured[name]!.channels.count else { continue }
-                moments[name, default: ChannelMoments(channels: x.shape[1])].add(x)
-            }
-        }
+        let moments = try ChannelMoments.measure(order, in: model, data: calibration.data,
+                                                 batches: BatchOrder.inOrder(calibration.indices, size: batchSize), progress: progress)
         var scores: [Int: [Double]] = [:]
         for g in ids { scores[g] = [Double](repeating: 0, count: groups.groups[g].size) }
         for name in order {
-            guard let (g, channels) = measured[name], let m = moments[name] else { continue }
+            guard let (g, channels) = measured[name], let m = moments[name], m.sum.count == channels.count else { continue }
             let variance = m.variance
             for (p, i) in channels.enumerated() where i >= 0 { scores[g]![i] += max(0, variance[p]).squareRoot() }
         }

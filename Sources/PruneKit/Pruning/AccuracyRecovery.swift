@@ -1,9 +1,9 @@
 /// The data stages of a pruning run (ALGORITHM.md §5): score the model before and after
-/// pruning on a held-out split, recalibrate BN statistics (or apply the folded-BN correction)
-/// on the training split, fine-tune for the epochs asked, and score after each step.
+/// pruning on a held-out split, recalibrate BN statistics (folded BN given back for it) on the
+/// training split, fine-tune for the epochs asked, and score after each step.
 public struct AccuracyRecovery: Sendable {
-    /// Recalibration and the correction look at no more samples than this: the statistics have
-    /// settled long before, and the correction makes one pass per corrected layer.
+    /// Recalibration looks at no more samples than this: the statistics have settled long
+    /// before, and it makes two passes (the unpruned model's goal, then the pruned model's).
     public static let calibrationLimit = 4096
 
     public var data: TrainingData
@@ -120,8 +120,12 @@ public struct AccuracyRecovery: Sendable {
         }
 
         report.recalibratedBatchNorms = model.graph.nodes.filter { $0.opType == "BatchNormalization" }.map(\.label)
-        let unfolded = try recalibrate(&model, reference: reference, keptRows: task.keptRows, calibration: calibrationSamples()) {
-            try progress("recalibrate", $0)
+        let calibration = calibrationSamples()
+        let moments = try UnfoldedBatchNorm.referenceMoments(reference, data: data, batches: BatchOrder.inOrder(calibration, size: options.batchSize)) {
+            try progress("recalibrate", $0 / 2)
+        }
+        let unfolded = try recalibrate(&model, referenceMoments: moments, keptRows: task.keptRows, calibration: calibration) {
+            try progress("recalibrate", 0.5 + $0 / 2)
         }
         report.correctedLayers = unfolded.sites.map(\.conv)
         clock.lap("recalibrate")
@@ -132,17 +136,13 @@ public struct AccuracyRecovery: Sendable {
     }
 
     /// The recalibration step, shared with the comparison of candidates: every conv whose BN
-    /// the export folded in gets it back with the unpruned model's moments as its goal
-    /// (`UnfoldedBatchNorm`), then every BN is recalibrated on `calibration`.
-    func recalibrate(_ model: inout ClassifierGraph, reference: ClassifierGraph, keptRows: [String: [Int]], calibration: [Int],
-                     progress: (Double) throws -> Void) throws -> UnfoldedBatchNorm {
-        let convs = UnfoldedBatchNorm.convs(of: model.graph)
-        let goal = try UnfoldedBatchNorm.goal(reference: reference, convs: convs, keptRows: keptRows, data: data,
-                                              batches: BatchOrder.inOrder(calibration, size: options.batchSize)) { try progress($0 / 2) }
+    /// the export folded in gets it back with the unpruned model's moments on `calibration`
+    /// (`UnfoldedBatchNorm.referenceMoments`) as its goal, then every BN is recalibrated there.
+    func recalibrate(_ model: inout ClassifierGraph, referenceMoments: [String: ChannelMoments], keptRows: [String: [Int]],
+                     calibration: [Int], progress: (Double) throws -> Void) throws -> UnfoldedBatchNorm {
+        let goal = UnfoldedBatchNorm.goal(referenceMoments, convs: UnfoldedBatchNorm.convs(of: model.graph), keptRows: keptRows)
         let unfolded = try UnfoldedBatchNorm.unfold(&model.graph, goal: goal)
-        try BatchNormRecalibration.recalibrate(&model, data: data, indices: calibration, batchSize: options.batchSize) {
-            try progress(0.5 + $0 / 2)
-        }
+        try BatchNormRecalibration.recalibrate(&model, data: data, indices: calibration, batchSize: options.batchSize, checkpoint: progress)
         return unfolded
     }
 
@@ -188,7 +188,7 @@ public struct AccuracyReport: Sendable, Codable, Equatable {
     public static let scoredOnTraining = "training"
     public var beforePruning: ClassifierScore
     public var afterPruning: ClassifierScore
-    /// After BN recalibration and the folded-BN correction (equal to `afterPruning` when neither applied).
+    /// After BN recalibration, folded BN given back for it (absent with recalibration off).
     public var afterRecalibration: ClassifierScore?
     public var afterFineTuning: ClassifierScore?
     /// BatchNormalization nodes whose running statistics were re-estimated.

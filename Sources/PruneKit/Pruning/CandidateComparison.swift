@@ -21,6 +21,9 @@ struct CandidateComparison {
         var labelName: String
         /// Distillation: the unpruned model's logits of each held-out batch (nil with labels).
         var teacherLogits: [NDArray<Float>]?
+        /// The unpruned model's conv-output moments on the calibration samples: every
+        /// candidate's recalibration goal.
+        var moments: [String: ChannelMoments]
     }
 
     /// One task's score: held-out loss (the fine-tuning loss) and top-1 accuracy.
@@ -46,15 +49,18 @@ struct CandidateComparison {
         var references: [Reference] = []
         for (t, name) in names.enumerated() {
             let model = try ClassifierGraph(originals[t], sampleShape: data.sampleShape)
+            let moments = recovery.recalibrates
+                ? try UnfoldedBatchNorm.referenceMoments(model, data: data, batches: BatchOrder.inOrder(calibration, size: batchSize)) { _ in }
+                : [:]
             if let labelName = labelNames[t] {
                 references.append(Reference(name: name, model: model, labels: data.labels[labelName]!,
-                                            labelName: labelName, teacherLogits: nil))
+                                            labelName: labelName, teacherLogits: nil, moments: moments))
             } else {
                 let logits = try scored.map { try model.logits(data.inputs($0)) }
                 var labels = [Int](repeating: 0, count: data.count)
                 for (batch, l) in zip(scored, logits) { for (i, p) in zip(batch, ClassifierScore.predictions(l)) { labels[i] = p } }
                 references.append(Reference(name: name, model: model, labels: labels,
-                                            labelName: AccuracyReport.teacherLabels, teacherLogits: logits))
+                                            labelName: AccuracyReport.teacherLabels, teacherLogits: logits, moments: moments))
             }
         }
         self.references = references
@@ -69,7 +75,8 @@ struct CandidateComparison {
             func part(_ f: Double) throws { try progress((Double(t) + f) / Double(references.count)) }
             var model = try ClassifierGraph(result.graphs[t], sampleShape: data.sampleShape)
             if recovery.recalibrates {
-                _ = try recovery.recalibrate(&model, reference: reference.model, keptRows: result.keptRows[t], calibration: calibration) {
+                _ = try recovery.recalibrate(&model, referenceMoments: reference.moments, keptRows: result.keptRows[t],
+                                             calibration: calibration) {
                     try part($0 * 2 / 3)
                 }
             }

@@ -41,3 +41,21 @@ struct ChannelMoments: Sendable {
         return zip(sum, sumOfSquares).map { s, q in max(0, q / n - (s / n) * (s / n)) }
     }
 }
+
+extension ChannelMoments {
+    /// The moments of each of `values` (N×C×… values of `model`) over `batches` of `data`, in
+    /// one pass; a value of rank below 2 is left out. `progress` gets the fraction done.
+    static func measure(_ values: [String], in model: ClassifierGraph, data: TrainingData, batches: [[Int]],
+                        progress: (Double) throws -> Void) throws -> [String: ChannelMoments] {
+        var moments: [String: ChannelMoments] = [:]
+        for (b, batch) in batches.enumerated() {
+            try progress(Double(b) / Double(max(1, batches.count)))
+            let fetched = try model.run(data.inputs(batch), fetching: values)
+            for name in values {
+                guard let x = fetched[name], x.rank >= 2 else { continue }
+                moments[name, default: ChannelMoments(channels: x.shape[1])].add(x)
+            }
+        }
+        return moments
+    }
+}

@@ -118,24 +118,21 @@ public struct UnfoldedBatchNorm: Sendable {
         return gains
     }
 
-    /// The unpruned model's per-channel moments of each conv output in `outputs`, on `batches`,
-    /// mapped to the pruned rows through `keptRows` (by the conv's weight).
-    static func goal(reference: ClassifierGraph, convs: [Node], keptRows: [String: [Int]], data: TrainingData, batches: [[Int]],
-                     progress: (Double) throws -> Void) throws -> [String: (mean: [Double], variance: [Double])] {
-        let outputs = convs.map { $0.outputs[0] }
-        var moments: [ChannelMoments?] = Array(repeating: nil, count: outputs.count)
-        for (b, batch) in batches.enumerated() {
-            try progress(Double(b) / Double(max(batches.count, 1)))
-            let fetched = try reference.run(data.inputs(batch), fetching: outputs)
-            for (i, name) in outputs.enumerated() {
-                let x = fetched[name]!
-                if moments[i] == nil { moments[i] = ChannelMoments(channels: x.shape[1]) }
-                moments[i]!.add(x)
-            }
-        }
+    /// The unpruned model's per-channel moments of every conv output that gets a BN, on
+    /// `batches`: measured once per task, whatever is pruned (candidates differ only in rows).
+    static func referenceMoments(_ reference: ClassifierGraph, data: TrainingData, batches: [[Int]],
+                                 progress: (Double) throws -> Void) throws -> [String: ChannelMoments] {
+        try ChannelMoments.measure(convs(of: reference.graph).map { $0.outputs[0] }, in: reference, data: data, batches: batches,
+                                   progress: progress)
+    }
+
+    /// The goal of each of `convs` (a pruned model's): the unpruned channel's moments, mapped to
+    /// the pruned rows through `keptRows` (by the conv's weight).
+    static func goal(_ reference: [String: ChannelMoments], convs: [Node], keptRows: [String: [Int]])
+        -> [String: (mean: [Double], variance: [Double])] {
         var goal: [String: (mean: [Double], variance: [Double])] = [:]
-        for (conv, m) in zip(convs, moments) {
-            guard let m else { continue }
+        for conv in convs {
+            guard let m = reference[conv.outputs[0]] else { continue }
             let rows = keptRows[conv.inputs[1]] ?? Array(m.sum.indices)
             let (mean, variance) = (m.mean, m.variance)
             goal[conv.outputs[0]] = (rows.map { mean[$0] }, rows.map { variance[$0] })
