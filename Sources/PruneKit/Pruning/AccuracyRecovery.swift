@@ -105,7 +105,8 @@ public struct AccuracyRecovery: Sendable {
     private func prepare(_ task: Task, labelName: String?, clock: inout StageClock, progress: (String, Double) throws -> Void) throws -> Prepared {
         let reference = try ClassifierGraph(task.original, sampleShape: data.sampleShape)
         var model = try ClassifierGraph(task.pruned, sampleShape: data.sampleShape)
-        let labels = try labelName.map { data.labels[$0]! } ?? teacherPredictions(reference)
+        let labels = try labelName.map { data.labels[$0]! }
+            ?? ClassifierScore.teacherPredictions(reference, data: data, batches: BatchOrder.inOrder(scored, size: options.batchSize)).labels
         let target: FineTuning.Target = labelName.map { .labels(labels, name: $0) } ?? .teacher(reference)
         let scoredAgainst = labelName ?? AccuracyReport.teacherLabels
         let tick = { try progress("evaluate", 0) }
@@ -144,16 +145,6 @@ public struct AccuracyRecovery: Sendable {
         let unfolded = try UnfoldedBatchNorm.unfold(&model.graph, goal: goal)
         try BatchNormRecalibration.recalibrate(&model, data: data, indices: calibration, batchSize: options.batchSize, checkpoint: progress)
         return unfolded
-    }
-
-    /// The unpruned model's top-1 class of every held-out sample (0 elsewhere, unread): what a
-    /// model is scored against when the data has no labels.
-    private func teacherPredictions(_ reference: ClassifierGraph) throws -> [Int] {
-        var labels = [Int](repeating: 0, count: data.count)
-        for batch in BatchOrder.inOrder(scored, size: options.batchSize) {
-            for (i, p) in zip(batch, ClassifierScore.predictions(try reference.logits(data.inputs(batch)))) { labels[i] = p }
-        }
-        return labels
     }
 
     /// The samples every score is taken on: the held-out split, or with none held out

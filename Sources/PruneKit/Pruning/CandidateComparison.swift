@@ -56,9 +56,7 @@ struct CandidateComparison {
                 references.append(Reference(name: name, model: model, labels: data.labels[labelName]!,
                                             labelName: labelName, teacherLogits: nil, moments: moments))
             } else {
-                let logits = try scored.map { try model.logits(data.inputs($0)) }
-                var labels = [Int](repeating: 0, count: data.count)
-                for (batch, l) in zip(scored, logits) { for (i, p) in zip(batch, ClassifierScore.predictions(l)) { labels[i] = p } }
+                let (labels, logits) = try ClassifierScore.teacherPredictions(model, data: data, batches: scored)
                 references.append(Reference(name: name, model: model, labels: labels,
                                             labelName: AccuracyReport.teacherLabels, teacherLogits: logits, moments: moments))
             }
