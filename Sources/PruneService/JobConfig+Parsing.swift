@@ -60,6 +60,9 @@ extension JobConfig {
             case "holdout":
                 guard let v = Double(value) else { throw Invalid(field: "holdout", message: "'\(value)' is not a number") }
                 config.holdout = v
+            case "accuracyMargin":
+                guard let v = Double(value) else { throw Invalid(field: "accuracyMargin", message: "'\(value)' is not a number") }
+                config.accuracyMargin = v
             default:
                 throw Invalid(field: name, message: "unknown parameter (known: \(keys.sorted().joined(separator: ", ")))")
             }
@@ -125,6 +128,8 @@ extension JobConfig {
         case ("lr", _): throw Invalid(field: "lr", message: "must be a number")
         case ("holdout", .number(let v)): holdout = v
         case ("holdout", _): throw Invalid(field: "holdout", message: "must be a number in [0, 1)")
+        case ("accuracyMargin", .number(let v)): accuracyMargin = v
+        case ("accuracyMargin", _): throw Invalid(field: "accuracyMargin", message: "must be a number of percentage points in 0...100")
         default:
             throw Invalid(field: key, message: "unknown field (known: \(Self.keys.sorted().joined(separator: ", ")))")
         }

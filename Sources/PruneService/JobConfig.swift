@@ -49,9 +49,12 @@ public struct JobConfig: Sendable, Codable, Equatable {
     public var lr: Float = TrainingOptions.defaultLearningRate
     /// Mini-batch size for fine-tuning, recalibration and scoring.
     public var batchSize: Int = TrainingOptions.defaultBatchSize
-    /// With a `data` part: front members recalibrated and compared by held-out loss
-    /// (`MFISOptions.candidates`); nil: 4, or 1 when fine-tuning.
+    /// With a `data` part: front members recalibrated and scored (`MFISOptions.candidates`);
+    /// nil: 8, or 1 when fine-tuning.
     public var candidates: Int?
+    /// Points of mean accuracy a candidate storing less may lose and still be kept
+    /// (`MFISOptions.accuracyMargin`).
+    public var accuracyMargin: Double = MFISOptions.defaultAccuracyMargin
     /// Fraction of the data held out and scored; 0 scores on the training samples.
     public var holdout: Double = DataSplit.defaultHeldOutFraction
 
@@ -59,13 +62,13 @@ public struct JobConfig: Sendable, Codable, Equatable {
 
     public static let keys: Set<String> = [
         "rate", "budget", "criteria", "sharing", "biasCompensation", "seed", "generations", "population", "format", "finetuneEpochs", "lr", "batchSize",
-        "candidates",
+        "candidates", "accuracyMargin",
         "holdout",
     ]
 
     enum CodingKeys: String, CodingKey {
         case rate, budget, criteria, sharing, biasCompensation, seed, generations, population, format, finetuneEpochs, lr, batchSize
-        case candidates
+        case candidates, accuracyMargin
         case holdout
     }
 
@@ -86,6 +89,7 @@ public struct JobConfig: Sendable, Codable, Equatable {
         lr = try c.decodeIfPresent(Float.self, forKey: .lr) ?? defaults.lr
         batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? defaults.batchSize
         candidates = try c.decodeIfPresent(Int.self, forKey: .candidates)
+        accuracyMargin = try c.decodeIfPresent(Double.self, forKey: .accuracyMargin) ?? defaults.accuracyMargin
         holdout = try c.decodeIfPresent(Double.self, forKey: .holdout) ?? defaults.holdout
     }
 
@@ -112,7 +116,7 @@ public struct JobConfig: Sendable, Codable, Equatable {
             let named = try criteria.map { names throws(MFISOptions.SpellingError) in try MFISOptions.parseCriteria(names) }
             let options = MFISOptions(target: target, criteria: named ?? MFISOptions.Criterion.defaults(withData: withData), sharing: sharing,
                                       seed: seed, generations: generations, population: population, biasCompensation: biasCompensation,
-                                      candidates: candidates)
+                                      candidates: candidates, accuracyMargin: accuracyMargin)
             if let problem = options.problem() { throw Invalid(field: problem.field, message: problem.message) }
             return options
         } catch let e as MFISOptions.SpellingError {

@@ -18,8 +18,9 @@ struct PruneCommand: ParsableCommand {
             With --data (safetensors: 'input' N×C×H×W, 'label' N class indices or one 'label.<task>' \
             per model; a model without labels distils from its unpruned self), 10% of the samples (seeded) \
             are held out. The data scores the channels (criterion activation, the default with data) and \
-            picks, of the --candidates best members of the search's front, the one with the lowest \
-            held-out loss after recalibration. Each model is scored before and after pruning, its BN running \
+            picks, of the --candidates members of the search's front put forward, the one with the \
+            lowest held-out loss after recalibration — or, within --accuracy-margin points of its \
+            mean accuracy, the one storing least. Each model is scored before and after pruning, its BN running \
             statistics are re-estimated on the rest (BN folded into convs at export is given back for \
             this, targeting each channel's unpruned mean and variance, and folded in again after), \
             it is fine-tuned for \
@@ -87,8 +88,11 @@ struct PruneCommand: ParsableCommand {
     @Flag(name: .customLong("no-recalibration"), help: ArgumentHelp("With --data: skip recalibration (no BN given back or re-estimated), to measure pruning alone.", visibility: .hidden))
     var noRecalibration = false
 
-    @Option(help: ArgumentHelp("With --data: recalibrate this many members of the final front (the default pick, the knee or nearest-ideal point, each objective's extreme) and keep the one with the lowest held-out loss; 1 keeps the default pick. Default 4, or 1 with --finetune-epochs above 0 (measured: after fine-tuning the default pick did as well and shares more). Ignored without --data.", valueName: "K"))
+    @Option(help: ArgumentHelp("With --data: recalibrate and score this many members of the final front (the default pick, the knee or nearest-ideal point, the least-losing member at each of several storage levels, each objective's extreme); 1 keeps the default pick. Default 8, or 1 with --finetune-epochs above 0 (measured: after fine-tuning the default pick did as well and shares more). Ignored without --data.", valueName: "K"))
     var candidates: Int?
+
+    @Option(name: .customLong("accuracy-margin"), help: ArgumentHelp("With --data and several candidates: the mean accuracy (percentage points, on the scored samples) a candidate storing less may lose against the lowest-loss one and still be kept instead; of those, the one storing least is kept. 0 keeps the lowest loss.", valueName: "POINTS"))
+    var accuracyMargin: Double = MFISOptions.defaultAccuracyMargin
 
     @OptionGroup(title: "Training recipe (with --data)")
     var recipe: RecipeOptions
@@ -122,7 +126,7 @@ struct PruneCommand: ParsableCommand {
                                       biasCompensation: biasCompensation,
                                       magnitudeScore: try choice(magnitude, flag: "magnitude", of: MFISOptions.MagnitudeScore.self),
                                       irreplaceabilityRows: try choice(irreplaceability, flag: "irreplaceability", of: MFISOptions.IrreplaceabilityRows.self),
-                                      candidates: candidates)
+                                      candidates: candidates, accuracyMargin: accuracyMargin)
             if let problem = options.problem() { throw ValidationError("--\(flag(problem.field)): \(problem.message)") }
             return options
         } catch let e as MFISOptions.SpellingError {
@@ -130,7 +134,10 @@ struct PruneCommand: ParsableCommand {
         }
     }
 
-    private func flag(_ field: String) -> String { field == "roundTo" ? "round-to" : field }
+    /// The command-line spelling of an option's field name (roundTo → round-to).
+    private func flag(_ field: String) -> String {
+        String(field.flatMap { $0.isUppercase ? ["-", Character($0.lowercased())] : [$0] })
+    }
 
     func parsedInputShapes() throws -> [String: [Int]] {
         var shapes: [String: [Int]] = [:]

@@ -29,8 +29,10 @@ import Testing
         return (dir, models, data)
     }
 
-    static func options(candidates: Int?, data: URL?, seed: UInt64 = 0, epochs: Int = 0) -> PruningPipeline.Options {
-        PruningPipeline.Options(mfis: MFISOptions(target: .rate(0.5), seed: seed, generations: 6, population: 16, candidates: candidates),
+    static func options(candidates: Int?, data: URL?, seed: UInt64 = 0, epochs: Int = 0,
+                        margin: Double = MFISOptions.defaultAccuracyMargin) -> PruningPipeline.Options {
+        PruningPipeline.Options(mfis: MFISOptions(target: .rate(0.5), seed: seed, generations: 6, population: 16, candidates: candidates,
+                                                  accuracyMargin: margin),
                                 data: data, training: TrainingOptions(epochs: epochs, batchSize: 16, seed: seed))
     }
 
@@ -39,29 +41,57 @@ import Testing
     }
 
     /// The list on a front small enough to work by hand: objectives (a, b, size).
-    @Test func candidatesAreTheDefaultPickTheKneeAndTheExtremesOnceEach() {
+    @Test func candidatesAreTheDefaultPickTheKneeStorageLevelsAndTheExtremesOnceEach() throws {
         let front: [[Double]] = [[0, 1, 1], [1, 0, 1], [0.5, 0.5, 0.2], [0.2, 0.2, 0.9], [0.9, 0.9, 0.1]]
         // Ideal (0, 0, 0.1): squared distances 1.81, 1.81, 0.51, 0.72, 1.62, so nearest is 2.
         #expect(MFISSearch.nearestToIdeal(front) == 2)
-        let knee = FrontChoice.knee(front)!
+        let knee = try #require(FrontChoice.knee(front))
         let list = MFISSearch.candidateIndices(front: front, chosen: 2, chosenReason: "nearest-ideal", target: .rate(0.3),
                                                names: ["a", "b", "size"], limit: 10)
-        var expected: [(Int, [String])] = [(2, ["nearest-ideal"])]
-        if knee != 2 { expected.append((knee, ["knee"])) } else { expected[0].1.append("knee") }
-        for (index, reason) in [(0, "extreme of a"), (1, "extreme of b"), (4, "extreme of size")] {
-            if let at = expected.firstIndex(where: { $0.0 == index }) { expected[at].1.append(reason) } else { expected.append((index, [reason])) }
-        }
-        #expect(list.map(\.index) == expected.map(\.0))
-        #expect(list.map(\.reasons) == expected.map(\.1))
+        // Losses (a + b): 1, 1, 1, 0.4, 1.8. Sizes 0.1 ... 1: the level at 1 is member 3 (least
+        // loss overall), at 0 member 4 (the only one storing 0.1), at 1/2 (0.55) member 2.
+        let byIndex = Dictionary(uniqueKeysWithValues: list.map { ($0.index, $0.reasons) })
+        var order = [2, knee, 3, 4, 0, 1]
+        order = order.enumerated().filter { !order.prefix($0.offset).contains($0.element) }.map(\.element)
+        #expect(list.map(\.index) == order)
+        #expect(byIndex[2]?.first == "nearest-ideal" && byIndex[2]?.contains("least loss storing at most 0.55") == true)
+        #expect(byIndex[3]?.contains("least loss storing at most 1") == true)
+        #expect(byIndex[4]?.contains("least loss storing at most 0.1") == true && byIndex[4]?.last == "extreme of size")
+        #expect(byIndex[0] == (knee == 0 ? ["knee", "extreme of a"] : ["extreme of a"]))
+        #expect(byIndex[1] == (knee == 1 ? ["knee", "extreme of b"] : ["extreme of b"]))
         // A limit cuts the list, never the reasons of a member already in it.
         let two = MFISSearch.candidateIndices(front: front, chosen: 2, chosenReason: "nearest-ideal", target: .rate(0.3),
                                               names: ["a", "b", "size"], limit: 2)
-        #expect(two.map(\.index) == Array(expected.map(\.0).prefix(2)))
-        // Adaptive: the knee is the default pick, and nothing larger than it is put forward.
+        #expect(two.map(\.index) == Array(order.prefix(2)))
+        // Adaptive: the knee is the default pick, and nothing larger than it is put forward;
+        // the levels span the members no larger (4 and 2: sizes 0.1 ... 0.2).
         let adaptive = MFISSearch.candidateIndices(front: front, chosen: 2, chosenReason: "knee", target: .adaptive,
                                                    names: ["a", "b", "size"], limit: 10)
         #expect(adaptive.map(\.index) == [2, 4])  // 0, 1 (size 1) and 3 (0.9) are larger than 2 (0.2)
-        #expect(adaptive[0].reasons == ["knee", "nearest-ideal"] && adaptive[1].reasons == ["extreme of size"])
+        #expect(adaptive[0].reasons.prefix(3) == ["knee", "nearest-ideal", "least loss storing at most 0.2"])
+        #expect(adaptive[1].reasons.first == "least loss storing at most 0.1" && adaptive[1].reasons.last == "extreme of size")
+    }
+
+    /// The rule by hand: the lowest loss, unless one storing less is within the margin of its
+    /// accuracy; then the one storing least of those.
+    @Test func theMarginTradesAccuracyForStorage() {
+        typealias S = CandidateChoice.Scored
+        let scored = [S(loss: 0.30, accuracy: 0.970, size: 0.16), S(loss: 0.15, accuracy: 0.980, size: 0.49),
+                      S(loss: 0.20, accuracy: 0.976, size: 0.27), S(loss: 0.21, accuracy: 0.976, size: 0.27),
+                      S(loss: 0.50, accuracy: 0.9765, size: 0.10)]
+        #expect(CandidateChoice.pick(scored, margin: 0) == 1)          // the lowest loss
+        #expect(CandidateChoice.pick(scored, margin: 0.003) == 1)      // floor 0.977: none within
+        #expect(CandidateChoice.pick(scored, margin: 0.005) == 4)      // floor 0.975: 2, 3, 4; 4 stores least
+        #expect(CandidateChoice.pick(Array(scored.prefix(4)), margin: 0.005) == 2)  // 0.27 twice: the lower loss
+        #expect(CandidateChoice.pick(Array(scored.prefix(4)), margin: 0.01) == 0)   // 0.970 ≥ 0.970
+        // More accurate than the lowest-loss one and smaller: taken at any margin above 0.
+        let better = [S(loss: 0.2, accuracy: 0.95, size: 0.5), S(loss: 0.25, accuracy: 0.96, size: 0.2)]
+        #expect(CandidateChoice.pick(better, margin: 0) == 0 && CandidateChoice.pick(better, margin: 1e-9) == 1)
+        // A NaN loss is neither the lowest nor taken for its size.
+        let nan = [S(loss: .nan, accuracy: 0.99, size: 0.01), S(loss: 0.2, accuracy: 0.98, size: 0.5), S(loss: 0.3, accuracy: 0.98, size: 0.4)]
+        #expect(CandidateChoice.pick(nan, margin: 0) == 1 && CandidateChoice.pick(nan, margin: 0.01) == 2)
+        // Every loss NaN: the first (the search's own pick).
+        #expect(CandidateChoice.pick([S(loss: .nan, accuracy: 1, size: 1), S(loss: .nan, accuracy: 1, size: 0)], margin: 0.5) == 0)
     }
 
     /// Merging the tasks' filters (what the nearest-ideal pick does most) costs these far-apart
@@ -69,7 +99,7 @@ import Testing
     @Test func dataTakesTheLowestLossNotTheNearestIdeal() throws {
         let (dir, models, data) = try Self.setUp()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let report = try Self.run(Self.options(candidates: 8, data: data), models, into: dir.appendingPathComponent("out"))
+        let report = try Self.run(Self.options(candidates: 8, data: data, margin: 0), models, into: dir.appendingPathComponent("out"))
         let list = try #require(report.mfis.candidates)
         #expect(list.count >= 3 && list.count <= 8)
         #expect(Set(list.map(\.index)).count == list.count)
@@ -79,7 +109,7 @@ import Testing
         #expect(chosen.heldOutLoss == list.map(\.heldOutLoss).min())
         #expect(list[0].heldOutLoss > chosen.heldOutLoss + 0.1, "nearest-ideal \(list[0].heldOutLoss), chosen \(chosen.heldOutLoss)")
         #expect(report.mfis.chosen.index == chosen.index && report.mfis.chosen.objectives == chosen.objectives)
-        #expect(report.mfis.chosen.reason.hasPrefix("chosen by held-out loss"))
+        #expect(report.mfis.chosen.reason.hasPrefix("chosen on data") && report.mfis.chosen.reason.contains("It has the lowest loss."))
         for c in list {
             #expect(c.objectives == report.mfis.front[c.index])
             #expect(abs(c.heldOutLoss - c.tasks.reduce(0) { $0 + $1.loss }) < 1e-9)
@@ -129,17 +159,42 @@ import Testing
         }
     }
 
-    /// Unset, the count is 4 — or 1 when the run fine-tunes (measured: the search's pick did as
+    /// Unset, the count is 8 — or 1 when the run fine-tunes (measured: the search's pick did as
     /// well after fine-tuning, sharing more).
-    @Test func byDefaultFourUnlessTheRunFineTunes() throws {
+    @Test func byDefaultEightUnlessTheRunFineTunes() throws {
         let (dir, models, data) = try Self.setUp()
         defer { try? FileManager.default.removeItem(at: dir) }
+        let eight = try Self.run(Self.options(candidates: 8, data: data), models, into: dir.appendingPathComponent("a"))
         let recalibrated = try Self.run(Self.options(candidates: nil, data: data), models, into: dir.appendingPathComponent("b"))
-        #expect(recalibrated.mfis.candidates?.count == 4)
+        #expect(eight.mfis.candidates?.count == 8 && recalibrated.mfis.candidates == eight.mfis.candidates)
         let tuned = try Self.run(Self.options(candidates: nil, data: data, epochs: 1), models, into: dir.appendingPathComponent("c"))
         #expect(tuned.mfis.candidates == nil && tuned.mfis.chosen.reason.hasPrefix("pre-specified rate 0.5"))
         let asked = try Self.run(Self.options(candidates: 2, data: data, epochs: 1), models, into: dir.appendingPathComponent("c2"))
         #expect(asked.mfis.candidates?.count == 2)
+    }
+
+    /// With a margin, the report's own scores show the rule was followed, and the written
+    /// models are the kept candidate's (their recalibrated scores are its scores).
+    @Test func withAMarginTheSmallestWithinItIsKept() throws {
+        let (dir, models, data) = try Self.setUp()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for margin in [5.0, 100] {  // 0: dataTakesTheLowestLossNotTheNearestIdeal
+            let report = try Self.run(Self.options(candidates: 8, data: data, margin: margin), models,
+                                      into: dir.appendingPathComponent("m\(margin)"))
+            let list = try #require(report.mfis.candidates)
+            let lowest = try #require(list.min { $0.heldOutLoss < $1.heldOutLoss })
+            let within = list.filter { $0.meanAccuracy >= lowest.meanAccuracy - margin / 100 }
+            let smallest = try #require(within.map { $0.objectives.last! }.min())
+            let chosen = try #require(list.first { $0.chosen })
+            #expect(list.filter(\.chosen).count == 1)
+            #expect(chosen.objectives.last! == smallest, "margin \(margin)")
+            if margin == 100 { #expect(chosen.objectives.last! == list.map { $0.objectives.last! }.min()) }
+            #expect(report.mfis.chosen.index == chosen.index)
+            for (t, model) in report.models.enumerated() {
+                let after = try #require(model.accuracy?.afterRecalibration)
+                #expect(abs(after.loss - chosen.tasks[t].loss) < 1e-9 && after.accuracy == chosen.tasks[t].accuracy, "\(model.task)")
+            }
+        }
     }
 
     @Test func withoutDataTheCountIsIgnored() throws {
@@ -159,7 +214,9 @@ import Testing
         let fractions = zip(stages.names, stages.fractions).filter { $0.0 == "candidates" }.map(\.1)
         #expect(fractions.count > 4)
         #expect(fractions == fractions.sorted() && fractions.allSatisfy { (0.17...0.27).contains($0) })
-        #expect(!stages.names.contains("merge"), "candidates are built quietly, and the best is not built again")
+        // Candidates are built quietly; the kept one is built again, after them, under its stages.
+        let lastCandidate = try #require(stages.names.lastIndex(of: "candidates"))
+        #expect(stages.names.firstIndex(of: "merge").map { $0 > lastCandidate } == true)
 
         let cancelled = StageLog()
         #expect(throws: CancellationError.self) {

@@ -25,11 +25,18 @@ import Testing
         #expect(old.rate == 0.4 && old.finetuneEpochs == 0 && old.batchSize == TrainingOptions.defaultBatchSize)
         let d = try JobConfig().mfisOptions()
         #expect(d.target == .rate(0.3) && d.sharing && d.criteria == MFISOptions.Criterion.defaults && d.generations == 100)
-        #expect(d.candidates == nil && old.candidates == nil && d.candidateCount(fineTuning: false) == 4 && d.candidateCount(fineTuning: true) == 1)
+        #expect(d.candidates == nil && old.candidates == nil && d.candidateCount(fineTuning: false) == 8 && d.candidateCount(fineTuning: true) == 1)
         #expect(try JobConfig().mfisOptions(withData: true).criteria == MFISOptions.Criterion.defaultsWithData)
         #expect(try JobConfig.parse(json: Data(#"{"criteria": ["magnitude"]}"#.utf8)).mfisOptions(withData: true).criteria == [.magnitude])
         #expect(try JobConfig.parse(json: Data(#"{"candidates": 1}"#.utf8)).mfisOptions().candidates == 1)
         #expect(try JobConfig.parse(query: [("candidates", "6")]).mfisOptions().candidates == 6)
+        // The accuracy margin: points, 0.5 by default (also for a job.json written before it).
+        #expect(d.accuracyMargin == 0.5 && old.accuracyMargin == 0.5)
+        #expect(try JobConfig.parse(json: Data(#"{"accuracyMargin": 0}"#.utf8)).mfisOptions().accuracyMargin == 0)
+        #expect(try JobConfig.parse(query: [("accuracyMargin", "1.5")]).mfisOptions().accuracyMargin == 1.5)
+        for bad in [#"{"accuracyMargin": -1}"#, #"{"accuracyMargin": 101}"#, #"{"accuracyMargin": "half"}"#] {
+            #expect { try JobConfig.parse(json: Data(bad.utf8)).mfisOptions() } throws: { ($0 as? JobConfig.Invalid)?.field == "accuracyMargin" }
+        }
     }
 
     @Test func everyMFISKeyFromJSON() throws {

@@ -214,7 +214,7 @@ func untar(_ tar: [UInt8]) -> [(String, [UInt8])] {
         #expect(accuracy.afterFineTuning?.accuracy == summary.accuracyAfter)
         #expect(accuracy.epochs.count == 1 && accuracy.recalibratedBatchNorms.count == 3)
         #expect(report.training == TrainingOptions(epochs: 1, learningRate: 0.02, batchSize: 16))
-        #expect(report.mfis.candidates?.count == 2 && report.mfis.chosen.reason.hasPrefix("chosen by held-out loss"))
+        #expect(report.mfis.candidates?.count == 2 && report.mfis.chosen.reason.hasPrefix("chosen on data"))
 
         // Bad data is a failed job naming the tensor; fine-tuning without data is refused up front.
         let bad = try SafeTensorsFile(tensors: [.init("input", input), .init("label", Tensor(shape: [3], int64s: [0, 1, 2]))]).serialized()

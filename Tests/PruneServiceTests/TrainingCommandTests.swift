@@ -76,8 +76,10 @@ import Testing
         let unmeasured = try Self.run(["prune", model, "--criteria", "activation,irreplaceability", "--out", out])
         #expect(unmeasured.status == 64 && unmeasured.error.contains("activation is measured on calibration data"))
         #expect(try Self.run(["prune", model, "--data", data, "--candidates", "0", "--out", out]).status == 64)
+        let margin = try Self.run(["prune", model, "--data", data, "--accuracy-margin=-1", "--out", out])
+        #expect(margin.status == 64 && margin.error.contains("--accuracy-margin: must be in 0...100"))
         let help = try Self.run(["prune", "--help"]).output
-        #expect(help.contains("--candidates <K>") && help.contains("Ignored without --data") && help.contains("Default 4, or 1 with"))
+        #expect(help.contains("--candidates <K>") && help.contains("Ignored without --data") && help.contains("Default 8, or 1 with") && help.contains("--accuracy-margin <POINTS>"))
         #expect(try Self.run(["train", model, "--data", data, "--epochs", "1", "--lr=-1", "--out", out + ".onnx"]).status == 64)
         let missing = try Self.run(["prune", model, "--rate", "0.3", "--data", dir.appendingPathComponent("none.safetensors").path, "--out", out])
         #expect(missing.status == 66 && missing.error.contains("no such file"))

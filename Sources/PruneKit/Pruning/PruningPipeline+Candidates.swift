@@ -3,8 +3,9 @@ import Foundation
 /// With calibration data, the best of K front members after recalibration (ALGORITHM.md §3).
 extension PruningPipeline {
     /// The pruned tasks for the search's default pick, or, with data and several candidates,
-    /// for the candidate whose recalibrated task models have the lowest held-out loss (summed
-    /// over tasks). Each candidate is built and judged in turn; only the best so far is kept.
+    /// for the candidate `CandidateChoice` keeps once each has been built, recalibrated and
+    /// scored on held-out samples. Candidates are judged one at a time and not kept (K builds
+    /// of T models would not fit in memory for large models); the one kept is built again.
     func chooseAndBuild(_ found: MultiTaskPruner.Search, pruner: MultiTaskPruner, sources: [String],
                         recovery: AccuracyRecovery?) throws -> MultiTaskPruner.Result {
         let candidates = Array(found.solution.candidates.prefix(options.mfis.candidateCount(fineTuning: options.training.epochs > 0)))
@@ -17,7 +18,6 @@ extension PruningPipeline {
         let comparison = try CandidateComparison(recovery: recovery, tasks: found.aligned.tasks.map(\.name),
                                                  originals: found.aligned.tasks.map(\.graph))
         let quiet = MultiTaskPruner.Hooks(isCancelled: hooks.isCancelled)
-        var best: (result: MultiTaskPruner.Result, loss: Double, at: Int)?
         var entries: [MFISReport.Candidate] = []
         for (k, candidate) in candidates.enumerated() {
             let step = { (f: Double) in try self.checkpoint("candidates", (Double(k) + f) / Double(candidates.count)) }
@@ -25,30 +25,49 @@ extension PruningPipeline {
             let result = try pruner.build(found, solution: found.solution.taking(candidate, reason: found.solution.reason),
                                           sources: sources, hooks: quiet)
             let scores = try comparison.judge(result, progress: step)
-            let loss = scores.reduce(0) { $0 + $1.loss }
             entries.append(MFISReport.Candidate(
-                index: candidate.index, objectives: candidate.objectives, reasons: candidate.reasons, heldOutLoss: loss,
+                index: candidate.index, objectives: candidate.objectives, reasons: candidate.reasons,
+                heldOutLoss: scores.reduce(0) { $0 + $1.loss },
                 meanAccuracy: scores.reduce(0) { $0 + $1.accuracy } / Double(max(1, scores.count)),
                 tasks: zip(comparison.references, scores).map { .init(task: $0.name, loss: $1.loss, accuracy: $1.accuracy) },
                 chosen: false))
-            // Ties keep the earlier candidate: the search's own pick comes first. A loss that is
-            // not a number ranks last (compared as it is, a NaN first would never be beaten).
-            let ranked = loss.isFinite ? loss : .infinity
-            if best == nil || ranked < best!.loss { best = (result, ranked, k) }
         }
-        var (result, _, at) = best!
+        let margin = options.mfis.accuracyMargin
+        let at = CandidateChoice.pick(entries.map { .init(loss: $0.heldOutLoss, accuracy: $0.meanAccuracy, size: $0.objectives.last ?? 0) },
+                                      margin: margin / 100)
+        let lowest = CandidateChoice.pick(entries.map { .init(loss: $0.heldOutLoss, accuracy: $0.meanAccuracy, size: 0) }, margin: 0)
         entries[at].chosen = true
-        let compared = entries.map { "\($0.reasons.joined(separator: ", ")): \(String(format: "%.4g", $0.heldOutLoss))" }
-        result.mfis.chosen.reason = "chosen by held-out loss: the lowest after recalibration of the \(entries.count) front members "
-            + "put forward (\(compared.joined(separator: "; "))), each task's fine-tuning loss on \(comparison.scored.joined().count) "
-            + "\(recovery.split.heldOut.isEmpty ? "training" : "held-out") samples summed over the tasks, recalibrated on "
-            + "\(comparison.calibration.count) training samples. "
-            + (at == 0 ? "It is also the search's own pick: " : "The search's own pick was: ") + found.solution.reason
-        result.mfis.candidates = entries
         clock.lap("candidates")
-        // The chosen build's own stages stay under their names; the rest was the comparison.
-        let built = ["merge", "surgery", "banks"].reduce(0) { $0 + (result.seconds[$1] ?? 0) }
-        result.seconds["candidates"] = max(0, (clock.seconds["candidates"] ?? 0) - built)
+        var result = try pruner.build(found, solution: found.solution.taking(candidates[at], reason: found.solution.reason),
+                                      sources: sources, hooks: buildHooks)
+        result.mfis.chosen.reason = Self.candidateReason(entries, chosen: at, lowest: lowest, margin: margin,
+                                                         comparison: comparison, searchReason: found.solution.reason)
+        result.mfis.candidates = entries
+        result.seconds["candidates"] = clock.seconds["candidates"] ?? 0
         return result
+    }
+
+    /// Why `chosen` was kept, with every candidate's score, in words for report.json.
+    static func candidateReason(_ entries: [MFISReport.Candidate], chosen at: Int, lowest: Int, margin: Double,
+                                comparison: CandidateComparison, searchReason: String) -> String {
+        func f(_ x: Double) -> String { String(format: "%.4g", x) }
+        func percent(_ x: Double) -> String { String(format: "%.2f%%", 100 * x) }
+        let compared = entries.map {
+            "\($0.reasons.joined(separator: ", ")): loss \(f($0.heldOutLoss)), accuracy \(percent($0.meanAccuracy)), stores \(f($0.objectives.last ?? 0))"
+        }
+        let recovery = comparison.recovery
+        var text = "chosen on data among \(entries.count) front members put forward, each recalibrated on "
+            + "\(comparison.calibration.count) training samples and scored on \(comparison.scored.joined().count) "
+            + "\(recovery.split.heldOut.isEmpty ? "training" : "held-out") samples (loss: each task's fine-tuning loss, summed over "
+            + "the tasks; accuracy: the tasks' mean) — \(compared.joined(separator: "; ")). "
+        if at == lowest {
+            text += "It has the lowest loss"
+            text += margin > 0 ? ", and none storing less is within \(f(margin)) points of its accuracy. " : ". "
+        } else {
+            text += "The lowest loss was \(entries[lowest].reasons.joined(separator: ", ")) (accuracy "
+                + "\(percent(entries[lowest].meanAccuracy)), stores \(f(entries[lowest].objectives.last ?? 0))); this one stores "
+                + "least among those within \(f(margin)) points of that accuracy (accuracyMargin). "
+        }
+        return text + (at == 0 ? "It is also the search's own pick: " : "The search's own pick was: ") + searchReason
     }
 }
