@@ -88,6 +88,9 @@ struct PruneCommand: ParsableCommand {
     @Flag(name: .customLong("no-recalibration"), help: ArgumentHelp("With --data: skip recalibration (no BN given back or re-estimated), to measure pruning alone.", visibility: .hidden))
     var noRecalibration = false
 
+    @Option(name: .customLong("audit-candidates"), help: ArgumentHelp("With --data and several candidates: also score every candidate, after its recalibration, on all samples of this file (labels as in --data), into report.json mfis.candidates[].auditAccuracy — to study the choice against a test set it never sees.", valueName: "FILE", visibility: .hidden))
+    var auditCandidates: String?
+
     @Option(help: ArgumentHelp("With --data: recalibrate and score this many members of the final front (the default pick, the knee or nearest-ideal point, the least-losing member at each of several storage levels, each objective's extreme); 1 keeps the default pick. Default 8, or 1 with --finetune-epochs above 0 (measured: after fine-tuning the default pick did as well and shares more). Ignored without --data.", valueName: "K"))
     var candidates: Int?
 
@@ -156,6 +159,7 @@ struct PruneCommand: ParsableCommand {
         var settings = PruningPipeline.Options(mfis: try options(), format: format, inputShapes: try parsedInputShapes(),
                                                data: data.map(URL.init(argument:)), training: recipe.training(epochs: finetuneEpochs, seed: seed))
         settings.recalibrate = !noRecalibration
+        settings.candidateAudit = auditCandidates.map(URL.init(argument:))
         let pipeline = PruningPipeline(options: settings)
         do {
             let report = try pipeline.run(models: models.map(URL.init(argument:)), outputDirectory: URL(argument: out))

@@ -197,6 +197,24 @@ import Testing
         }
     }
 
+    /// The audit file is scored and nothing else: with every sample scored (holdout 0) and the
+    /// data file as its own audit, each candidate's audit accuracy is its accuracy, and the
+    /// choice is the one made without an audit.
+    @Test func anAuditScoresEveryCandidateAndChangesNothing() throws {
+        let (dir, models, data) = try Self.setUp()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var options = Self.options(candidates: 4, data: data)
+        options.training.heldOutFraction = 0
+        let plain = try Self.run(options, models, into: dir.appendingPathComponent("plain"))
+        options.candidateAudit = data
+        let audited = try Self.run(options, models, into: dir.appendingPathComponent("audited"))
+        let list = try #require(audited.mfis.candidates)
+        for c in list { #expect(c.auditAccuracy.map { abs($0 - c.meanAccuracy) < 1e-12 } == true) }
+        #expect(plain.mfis.candidates?.allSatisfy { $0.auditAccuracy == nil } == true)
+        #expect(list.map { var c = $0; c.auditAccuracy = nil; return c } == plain.mfis.candidates)
+        #expect(audited.mfis.chosen == plain.mfis.chosen)
+    }
+
     @Test func withoutDataTheCountIsIgnored() throws {
         let (dir, models, _) = try Self.setUp()
         defer { try? FileManager.default.removeItem(at: dir) }

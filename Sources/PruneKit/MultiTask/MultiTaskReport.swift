@@ -69,5 +69,8 @@ public struct MFISReport: Sendable, Codable, Equatable {
         public var meanAccuracy: Double
         public var tasks: [TaskScore]
         public var chosen: Bool
+        /// Mean top-1 accuracy over the tasks on every sample of the audit file, when one was
+        /// given (`PruningPipeline.Options.candidateAudit`); not used for the choice.
+        public var auditAccuracy: Double? = nil
     }
 }

@@ -26,20 +26,36 @@ struct CandidateComparison {
         var moments: [String: ChannelMoments]
     }
 
-    /// One task's score: held-out loss (the fine-tuning loss) and top-1 accuracy.
+    /// One task's score: held-out loss (the fine-tuning loss) and top-1 accuracy; and its
+    /// accuracy on the audit file, when there is one.
     struct TaskScore {
         var loss: Double
         var accuracy: Double
+        var audit: Double? = nil
+    }
+
+    /// A file every candidate is also scored on, all of it, never for the choice (a study's
+    /// test set): its data and each task's labels.
+    struct Audit {
+        var data: TrainingData
+        var labels: [(name: String, values: [Int])]
     }
 
     let recovery: AccuracyRecovery
     let references: [Reference]
     let calibration: [Int]
     let scored: [[Int]]
+    let audit: Audit?
 
     /// `originals`: each task's unpruned graph with constants as initializers, in task order.
-    init(recovery: AccuracyRecovery, tasks names: [String], originals: [Graph]) throws {
+    init(recovery: AccuracyRecovery, tasks names: [String], originals: [Graph], audit: TrainingData? = nil) throws {
         self.recovery = recovery
+        self.audit = try audit.map { data in
+            Audit(data: data, labels: try zip(names, data.labelNames(forTasks: names)).map { task, label in
+                guard let label else { throw PruningPipeline.Failure(message: "the audit file has no labels for task \(task)") }
+                return (label, data.labels[label]!)
+            })
+        }
         let data = recovery.data, batchSize = recovery.options.batchSize
         calibration = recovery.calibrationSamples(limit: Self.calibrationLimit)
         let held = recovery.scored
@@ -78,7 +94,13 @@ struct CandidateComparison {
                     try part($0 * 2 / 3)
                 }
             }
-            scores.append(try score(model, against: reference) { try part((2 + $0) / 3) })
+            var taskScore = try score(model, against: reference) { try part((2 + $0) / 3) }
+            if let audit {
+                let (name, labels) = audit.labels[t]
+                taskScore.audit = try ClassifierScore.measure(model, data: audit.data, indices: Array(0..<audit.data.count), labels: labels,
+                                                          labelName: name, batchSize: recovery.options.batchSize).accuracy
+            }
+            scores.append(taskScore)
         }
         try progress(1)
         return scores

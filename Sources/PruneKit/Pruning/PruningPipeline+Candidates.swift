@@ -16,7 +16,8 @@ extension PruningPipeline {
         var clock = StageClock()
         try checkpoint("candidates")
         let comparison = try CandidateComparison(recovery: recovery, tasks: found.aligned.tasks.map(\.name),
-                                                 originals: found.aligned.tasks.map(\.graph))
+                                                 originals: found.aligned.tasks.map(\.graph),
+                                                 audit: try options.candidateAudit.map { try TrainingData.read(contentsOf: $0) })
         let quiet = MultiTaskPruner.Hooks(isCancelled: hooks.isCancelled)
         var entries: [MFISReport.Candidate] = []
         for (k, candidate) in candidates.enumerated() {
@@ -30,7 +31,8 @@ extension PruningPipeline {
                 heldOutLoss: scores.reduce(0) { $0 + $1.loss },
                 meanAccuracy: scores.reduce(0) { $0 + $1.accuracy } / Double(max(1, scores.count)),
                 tasks: zip(comparison.references, scores).map { .init(task: $0.name, loss: $1.loss, accuracy: $1.accuracy) },
-                chosen: false))
+                chosen: false,
+                auditAccuracy: comparison.audit == nil ? nil : scores.reduce(0) { $0 + ($1.audit ?? 0) } / Double(max(1, scores.count))))
         }
         let margin = options.mfis.accuracyMargin
         let at = CandidateChoice.pick(entries.map { .init(loss: $0.heldOutLoss, accuracy: $0.meanAccuracy, size: $0.objectives.last ?? 0) },

@@ -21,6 +21,9 @@ public struct PruningPipeline: Sendable {
         public var training: TrainingOptions
         /// With data: recalibrate BN / correct folded convs (always, but for measuring pruning alone).
         public var recalibrate = true
+        /// With data and several candidates: a second data file every candidate is also scored
+        /// on (`MFISReport.Candidate.auditAccuracy`), never used for the choice. For studies.
+        public var candidateAudit: URL?
         public init(mfis: MFISOptions = MFISOptions(), format: OutputFormat = .same, inputShapes: [String: [Int]] = [:],
                     data: URL? = nil, training: TrainingOptions = TrainingOptions()) {
             self.mfis = mfis
