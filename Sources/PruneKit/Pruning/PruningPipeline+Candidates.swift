@@ -55,7 +55,8 @@ extension PruningPipeline {
         func f(_ x: Double) -> String { String(format: "%.4g", x) }
         func percent(_ x: Double) -> String { String(format: "%.2f%%", 100 * x) }
         let compared = entries.map {
-            "\($0.reasons.joined(separator: ", ")): loss \(f($0.heldOutLoss)), accuracy \(percent($0.meanAccuracy)), stores \(f($0.objectives.last ?? 0))"
+            "\($0.reasons.joined(separator: ", ")): loss \(f($0.heldOutLoss)), accuracy \(percent($0.meanAccuracy)), "
+                + "stores \(f($0.objectives.last ?? 0)) of the originals"
         }
         let recovery = comparison.recovery
         var text = "chosen on data among \(entries.count) front members put forward, each recalibrated on "
