@@ -112,6 +112,7 @@ public struct PruningPipeline: Sendable {
             loaded.append(try ModelFile.load(url))
         }
         let formats = try loaded.map(formats(for:))
+        try recovery?.checkFits(loaded)
         clock.lap("load")
 
         let calibration = recovery.map {
