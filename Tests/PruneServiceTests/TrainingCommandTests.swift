@@ -86,4 +86,17 @@ import Testing
         let noLabels = try Self.run(["train", model, "--data", unlabelled.path, "--epochs", "1", "--out", out + ".onnx"])
         #expect(noLabels.status == 65 && noLabels.error.contains("'label'"))
     }
+
+    /// An output folder that cannot be made: exit 73 naming the path and the system's reason,
+    /// not Foundation's `Error Domain=NSCocoaErrorDomain Code=...` dump.
+    @Test func anOutputFolderThatCannotBeMadeIsNamed() throws {
+        let (dir, model, _) = try Self.files()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("a-file")
+        try Data("x".utf8).write(to: file)
+        let out = file.appendingPathComponent("out").path
+        let r = try Self.run(["prune", model, "--out", out])
+        #expect(r.status == 73)
+        #expect(r.error.hasPrefix("error: cannot write \(out): ") && !r.error.contains("NSCocoaErrorDomain"), "\(r.error)")
+    }
 }
