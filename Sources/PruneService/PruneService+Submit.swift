@@ -65,12 +65,12 @@ extension PruneService {
 
     /// A file name safe to store: its last path component, of letters, digits, `.`, `-`, `_`,
     /// with a model extension. The stem is the task name.
-    static func modelName(_ raw: String?, field: String) throws -> (name: String, format: ModelFormat) {
-        let base = (raw ?? "").split(separator: "/").last.map(String.init)?.split(separator: "\\").last.map(String.init) ?? ""
+    static func modelName(_ raw: String, field: String) throws -> (name: String, format: ModelFormat) {
+        let base = raw.split(separator: "/").last.map(String.init)?.split(separator: "\\").last.map(String.init) ?? ""
         guard let format = ModelFormat(path: base), !base.hasPrefix("."), base.count <= 100,
               base.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) && $0.isASCII || "._-".unicodeScalars.contains($0) }) else {
             throw HTTPError(.unprocessableContent, code: "invalid_request",
-                            message: "\(field): file name '\(raw ?? "")' must end in .onnx or .safetensors and use only letters, digits, '.', '-', '_'")
+                            message: "\(field): file name '\(raw)' must end in .onnx or .safetensors and use only letters, digits, '.', '-', '_'")
         }
         return (base, format)
     }
@@ -90,10 +90,15 @@ extension PruneService {
             case let .partBegin(name, filename, _):
                 switch name {
                 case "model":
+                    guard let filename, !filename.isEmpty else {
+                        throw HTTPError(.unprocessableContent, code: "invalid_request",
+                                        message: "model part has no file name: send the model as a file part (curl -F model=@net.onnx); its name names the task")
+                    }
                     let (file, format) = try Self.modelName(filename, field: "model part")
                     let task = (file as NSString).deletingPathExtension
-                    guard !result.models.contains(where: { $0.task == task }) else {
-                        throw HTTPError(.unprocessableContent, code: "invalid_request", message: "two models are named '\(file)': task names must differ")
+                    if let same = result.models.first(where: { $0.task == task }) {
+                        throw HTTPError(.unprocessableContent, code: "invalid_request",
+                                        message: "models '\(same.name)' and '\(file)' both name the task '\(task)': file names without their extension must differ")
                     }
                     let url = inputs.appendingPathComponent(file)
                     _ = FileManager.default.createFile(atPath: url.path, contents: nil)

@@ -186,6 +186,23 @@ func untar(_ tar: [UInt8]) -> [(String, [UInt8])] {
         #expect(try FileManager.default.contentsOfDirectory(atPath: h.service.store.jobsDirectory.path).isEmpty)
     }
 
+    /// The model parts' names: a part sent without a file name, and two files of one stem
+    /// (the task name), get messages that say what to change.
+    @Test func modelPartNamingErrorsSayWhatToChange() async throws {
+        let h = try ServiceHarness()
+        let model = try exampleONNX()
+        func message(_ parts: [(name: String, filename: String?, content: [UInt8])]) async throws -> String? {
+            let (headers, body) = ServiceHarness.multipart(parts)
+            let response = try await h.send(.post, "/jobs", headers: headers, body: body)
+            #expect(response.status == .unprocessableContent)
+            return (try h.json(response)["error"] as? [String: Any])?["message"] as? String
+        }
+        #expect(try await message([("model", nil, model)])
+            == "model part has no file name: send the model as a file part (curl -F model=@net.onnx); its name names the task")
+        #expect(try await message([("model", "digit.onnx", model), ("model", "digit.safetensors", model)])
+            == "models 'digit.onnx' and 'digit.safetensors' both name the task 'digit': file names without their extension must differ")
+    }
+
     /// A tiny model and a data file labelled with the model's own predictions: it scores 1.0 before pruning.
     @Test func aJobWithDataRecalibratesAndFineTunes() async throws {
         let h = try ServiceHarness()
