@@ -34,6 +34,10 @@ extension PruneService {
             guard !received.models.isEmpty else {
                 throw HTTPError(.unprocessableContent, code: "invalid_request", message: "no 'model' part: send at least one model file")
             }
+            if received.config.format == "onnx" || received.config.format == "both",
+               let state = received.models.first(where: { $0.format == ModelFormat.safetensors.rawValue }) {
+                throw JobConfig.Invalid(field: "format", message: "'\(state.name)' is a state_dict, which carries no graph to write as ONNX; use \"safetensors\" or \"same\"")
+            }
             if received.config.finetuneEpochs > 0 && received.data == nil {
                 throw JobConfig.Invalid(field: "finetuneEpochs", message: "fine-tuning needs a 'data' part to train on")
             }

@@ -203,6 +203,20 @@ func untar(_ tar: [UInt8]) -> [(String, [UInt8])] {
             == "models 'digit.onnx' and 'digit.safetensors' both name the task 'digit': file names without their extension must differ")
     }
 
+    /// ONNX output from a state_dict (no graph to write) is refused at upload, naming the field.
+    @Test func onnxOutputOfASafetensorsModelIsRefusedUpFront() async throws {
+        let h = try ServiceHarness()
+        let state = try SafeTensorsFile(tensors: ExampleArchitecture.vgg.build(seed: 1).orderedInitializers.map { .init($0.name, $0.tensor) }).serialized()
+        for format in ["onnx", "both"] {
+            let (headers, body) = ServiceHarness.multipart([("model", "net.safetensors", [UInt8](state)),
+                                                            ("config", nil, Array(#"{"format": "\#(format)"}"#.utf8))])
+            let response = try await h.send(.post, "/jobs", headers: headers, body: body)
+            #expect(response.status == .unprocessableContent)
+            #expect((try h.json(response)["error"] as? [String: Any])?["message"] as? String
+                == "config field 'format': 'net.safetensors' is a state_dict, which carries no graph to write as ONNX; use \"safetensors\" or \"same\"")
+        }
+    }
+
     /// A tiny model and a data file labelled with the model's own predictions: it scores 1.0 before pruning.
     @Test func aJobWithDataRecalibratesAndFineTunes() async throws {
         let h = try ServiceHarness()
