@@ -156,6 +156,9 @@ extension PruneService {
 
     private func receiveRaw(_ request: HTTPRequest, mediaType: String, into upload: URL) async throws -> Upload {
         var query = request.head.queryParameters
+        if let twice = query.enumerated().first(where: { i, p in query[..<i].contains { $0.name == p.name } })?.element.name {
+            throw JobConfig.Invalid(field: twice, message: "query parameter given more than once; give it once")
+        }
         let filename = query.first { $0.name == "filename" }?.value
         query.removeAll { $0.name == "filename" }
         var result = Upload()

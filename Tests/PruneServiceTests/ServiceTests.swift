@@ -160,6 +160,14 @@ func untar(_ tar: [UInt8]) -> [(String, [UInt8])] {
         #expect(((job["models"] as? [[String: Any]])?.first?["task"]) as? String == "mine")
         let done = try await h.waitFinished(job["id"] as! String)
         #expect(done.status == .succeeded && done.artifacts?.map(\.name).contains("mine.onnx") == true)
+        // A parameter given twice is ambiguous: 422 naming it, not one of the values taken quietly.
+        for target in ["/jobs?rate=0.3&rate=0.5", "/jobs?filename=a.onnx&filename=b.onnx"] {
+            let twice = try await h.send(.post, target, headers: ["Content-Type": "application/onnx"], body: try exampleONNX(.vgg))
+            #expect(twice.status == .unprocessableContent)
+            let name = target.contains("rate") ? "rate" : "filename"
+            #expect((try h.json(twice)["error"] as? [String: Any])?["message"] as? String
+                == "config field '\(name)': query parameter given more than once; give it once")
+        }
     }
 
     @Test func badInputGetsClearErrors() async throws {

@@ -76,6 +76,9 @@ import Testing
         let unmeasured = try Self.run(["prune", model, "--criteria", "activation,irreplaceability", "--out", out])
         #expect(unmeasured.status == 64 && unmeasured.error.contains("activation is measured on calibration data"))
         #expect(try Self.run(["prune", model, "--data", data, "--candidates", "0", "--out", out]).status == 64)
+        // Two models of one stem (the task name): a usage error, before anything is read.
+        let twice = try Self.run(["prune", model, model, "--out", out])
+        #expect(twice.status == 64 && twice.error.contains("two models are named 'net'"), "\(twice.error)")
         let help = try Self.run(["prune", "--help"]).output
         #expect(help.contains("--candidates <K>") && help.contains("Ignored without --data") && help.contains("Default 4, or 1 with"))
         #expect(try Self.run(["train", model, "--data", data, "--epochs", "1", "--lr=-1", "--out", out + ".onnx"]).status == 64)
