@@ -34,6 +34,10 @@ extension PruneService {
             guard !received.models.isEmpty else {
                 throw HTTPError(.unprocessableContent, code: "invalid_request", message: "no 'model' part: send at least one model file")
             }
+            if received.config.format == "onnx" || received.config.format == "both",
+               let state = received.models.first(where: { $0.format == ModelFormat.safetensors.rawValue }) {
+                throw JobConfig.Invalid(field: "format", message: "'\(state.name)' is a state_dict, which carries no graph to write as ONNX; use \"safetensors\" or \"same\"")
+            }
             if received.config.finetuneEpochs > 0 && received.data == nil {
                 throw JobConfig.Invalid(field: "finetuneEpochs", message: "fine-tuning needs a 'data' part to train on")
             }
@@ -65,12 +69,12 @@ extension PruneService {
 
     /// A file name safe to store: its last path component, of letters, digits, `.`, `-`, `_`,
     /// with a model extension. The stem is the task name.
-    static func modelName(_ raw: String?, field: String) throws -> (name: String, format: ModelFormat) {
-        let base = (raw ?? "").split(separator: "/").last.map(String.init)?.split(separator: "\\").last.map(String.init) ?? ""
+    static func modelName(_ raw: String, field: String) throws -> (name: String, format: ModelFormat) {
+        let base = raw.split(separator: "/").last.map(String.init)?.split(separator: "\\").last.map(String.init) ?? ""
         guard let format = ModelFormat(path: base), !base.hasPrefix("."), base.count <= 100,
               base.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) && $0.isASCII || "._-".unicodeScalars.contains($0) }) else {
             throw HTTPError(.unprocessableContent, code: "invalid_request",
-                            message: "\(field): file name '\(raw ?? "")' must end in .onnx or .safetensors and use only letters, digits, '.', '-', '_'")
+                            message: "\(field): file name '\(raw)' must end in .onnx or .safetensors and use only letters, digits, '.', '-', '_'")
         }
         return (base, format)
     }
@@ -90,10 +94,15 @@ extension PruneService {
             case let .partBegin(name, filename, _):
                 switch name {
                 case "model":
+                    guard let filename, !filename.isEmpty else {
+                        throw HTTPError(.unprocessableContent, code: "invalid_request",
+                                        message: "model part has no file name: send the model as a file part (curl -F model=@net.onnx); its name names the task")
+                    }
                     let (file, format) = try Self.modelName(filename, field: "model part")
                     let task = (file as NSString).deletingPathExtension
-                    guard !result.models.contains(where: { $0.task == task }) else {
-                        throw HTTPError(.unprocessableContent, code: "invalid_request", message: "two models are named '\(file)': task names must differ")
+                    if let same = result.models.first(where: { $0.task == task }) {
+                        throw HTTPError(.unprocessableContent, code: "invalid_request",
+                                        message: "models '\(same.name)' and '\(file)' both name the task '\(task)': file names without their extension must differ")
                     }
                     let url = inputs.appendingPathComponent(file)
                     _ = FileManager.default.createFile(atPath: url.path, contents: nil)
@@ -147,6 +156,9 @@ extension PruneService {
 
     private func receiveRaw(_ request: HTTPRequest, mediaType: String, into upload: URL) async throws -> Upload {
         var query = request.head.queryParameters
+        if let twice = query.enumerated().first(where: { i, p in query[..<i].contains { $0.name == p.name } })?.element.name {
+            throw JobConfig.Invalid(field: twice, message: "query parameter given more than once; give it once")
+        }
         let filename = query.first { $0.name == "filename" }?.value
         query.removeAll { $0.name == "filename" }
         var result = Upload()

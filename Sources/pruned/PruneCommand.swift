@@ -110,6 +110,10 @@ struct PruneCommand: ParsableCommand {
         for m in models where ModelFormat(path: m) == nil {
             throw ValidationError("\(m): expected a .onnx or .safetensors file")
         }
+        let tasks = models.map { URL(argument: $0).deletingPathExtension().lastPathComponent }
+        if let twice = tasks.enumerated().first(where: { i, t in tasks[..<i].contains(t) })?.element {
+            throw ValidationError("two models are named '\(twice)': the file name without its extension names the task and its output file")
+        }
         _ = try parsedInputShapes()
     }
 

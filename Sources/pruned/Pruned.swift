@@ -6,7 +6,7 @@ struct Pruned: AsyncParsableCommand {
         commandName: "pruned",
         abstract: "Prune convolutional networks for real: ONNX and safetensors in, smaller models out.",
         discussion: """
-            Exit codes: 0 success, 64 bad usage, 65 a model file that cannot be read or pruned, \
+            Exit codes: 0 success, 64 bad usage, 65 a model or data file that cannot be read, pruned or trained, \
             66 an input file that does not exist, 69 a CPU without the features the kernels are built \
             for, 73 an output that cannot be written.
             """,

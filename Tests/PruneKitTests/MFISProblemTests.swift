@@ -39,7 +39,13 @@ import Testing
     @Test func modelsOfDifferentBackbonesAreRefusedNamingWhatDiffers() throws {
         let vgg = ExampleArchitecture.vgg.build()
         #expect { try AlignedTasks(names: ["a", "b"], graphs: [vgg, ExampleArchitecture.resnet.build()]) } throws: {
-            "\($0)".contains("not of one backbone")
+            "\($0)".contains("not of one backbone") && "\($0)".contains("node 'features.0' (Conv) differs from node 'conv1' (Conv)")
+        }
+        // One graph the other plus a node: the first node without a counterpart is named.
+        var longer = vgg
+        longer.nodes.append(Node(name: "extra", opType: "Relu", inputs: [vgg.outputs[0].name], outputs: ["extra.out"]))
+        #expect { try AlignedTasks(names: ["a", "b"], graphs: [vgg, longer]) } throws: {
+            "\($0)".contains("node 'extra' (Relu) of 'b' has no counterpart in 'a'")
         }
         var wide = vgg
         wide.initializers["features.4.weight"] = Tensor(shape: [32, 16, 5, 5], floats: Array(repeating: 0.1, count: 32 * 16 * 25))

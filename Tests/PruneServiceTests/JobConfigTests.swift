@@ -94,4 +94,20 @@ import Testing
         #expect { try JobConfig.parse(query: [("generations", "-3")]) } throws: { ($0 as? JobConfig.Invalid)?.field == "generations" }
         #expect { try JobConfig.parse(query: [("rate", "0.3"), ("budget", "params=0.4")]) } throws: { ($0 as? JobConfig.Invalid)?.field == "budget" }
     }
+
+    /// README's table of config keys (rows `| \`key\` | default | ... |` after "Config keys")
+    /// lists exactly the keys a config accepts.
+    @Test func readmeConfigTableListsEveryKey() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        let section = try #require(readme.range(of: "Config keys")).upperBound
+        var keys: Set<String> = []
+        var inTable = false
+        for line in readme[section...].split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("|") { inTable = true } else if inTable { break } else { continue }
+            let cell = line.split(separator: "|").first?.trimmingCharacters(in: .whitespaces) ?? ""
+            if cell.hasPrefix("`") && cell.hasSuffix("`") && cell.count > 2 { keys.insert(String(cell.dropFirst().dropLast())) }
+        }
+        #expect(keys == JobConfig.keys, "README lacks \(JobConfig.keys.subtracting(keys).sorted()), has extra \(keys.subtracting(JobConfig.keys).sorted())")
+    }
 }

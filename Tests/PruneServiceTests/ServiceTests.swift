@@ -160,6 +160,14 @@ func untar(_ tar: [UInt8]) -> [(String, [UInt8])] {
         #expect(((job["models"] as? [[String: Any]])?.first?["task"]) as? String == "mine")
         let done = try await h.waitFinished(job["id"] as! String)
         #expect(done.status == .succeeded && done.artifacts?.map(\.name).contains("mine.onnx") == true)
+        // A parameter given twice is ambiguous: 422 naming it, not one of the values taken quietly.
+        for target in ["/jobs?rate=0.3&rate=0.5", "/jobs?filename=a.onnx&filename=b.onnx"] {
+            let twice = try await h.send(.post, target, headers: ["Content-Type": "application/onnx"], body: try exampleONNX(.vgg))
+            #expect(twice.status == .unprocessableContent)
+            let name = target.contains("rate") ? "rate" : "filename"
+            #expect((try h.json(twice)["error"] as? [String: Any])?["message"] as? String
+                == "config field '\(name)': query parameter given more than once; give it once")
+        }
     }
 
     @Test func badInputGetsClearErrors() async throws {
@@ -184,6 +192,37 @@ func untar(_ tar: [UInt8]) -> [(String, [UInt8])] {
         // Nothing half-written stays behind.
         #expect(try FileManager.default.contentsOfDirectory(atPath: h.service.store.uploadsDirectory.path).isEmpty)
         #expect(try FileManager.default.contentsOfDirectory(atPath: h.service.store.jobsDirectory.path).isEmpty)
+    }
+
+    /// The model parts' names: a part sent without a file name, and two files of one stem
+    /// (the task name), get messages that say what to change.
+    @Test func modelPartNamingErrorsSayWhatToChange() async throws {
+        let h = try ServiceHarness()
+        let model = try exampleONNX()
+        func message(_ parts: [(name: String, filename: String?, content: [UInt8])]) async throws -> String? {
+            let (headers, body) = ServiceHarness.multipart(parts)
+            let response = try await h.send(.post, "/jobs", headers: headers, body: body)
+            #expect(response.status == .unprocessableContent)
+            return (try h.json(response)["error"] as? [String: Any])?["message"] as? String
+        }
+        #expect(try await message([("model", nil, model)])
+            == "model part has no file name: send the model as a file part (curl -F model=@net.onnx); its name names the task")
+        #expect(try await message([("model", "digit.onnx", model), ("model", "digit.safetensors", model)])
+            == "models 'digit.onnx' and 'digit.safetensors' both name the task 'digit': file names without their extension must differ")
+    }
+
+    /// ONNX output from a state_dict (no graph to write) is refused at upload, naming the field.
+    @Test func onnxOutputOfASafetensorsModelIsRefusedUpFront() async throws {
+        let h = try ServiceHarness()
+        let state = try SafeTensorsFile(tensors: ExampleArchitecture.vgg.build(seed: 1).orderedInitializers.map { .init($0.name, $0.tensor) }).serialized()
+        for format in ["onnx", "both"] {
+            let (headers, body) = ServiceHarness.multipart([("model", "net.safetensors", [UInt8](state)),
+                                                            ("config", nil, Array(#"{"format": "\#(format)"}"#.utf8))])
+            let response = try await h.send(.post, "/jobs", headers: headers, body: body)
+            #expect(response.status == .unprocessableContent)
+            #expect((try h.json(response)["error"] as? [String: Any])?["message"] as? String
+                == "config field 'format': 'net.safetensors' is a state_dict, which carries no graph to write as ONNX; use \"safetensors\" or \"same\"")
+        }
     }
 
     /// A tiny model and a data file labelled with the model's own predictions: it scores 1.0 before pruning.

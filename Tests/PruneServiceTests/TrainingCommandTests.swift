@@ -78,6 +78,9 @@ import Testing
         #expect(try Self.run(["prune", model, "--data", data, "--candidates", "0", "--out", out]).status == 64)
         let margin = try Self.run(["prune", model, "--data", data, "--accuracy-margin=-1", "--out", out])
         #expect(margin.status == 64 && margin.error.contains("--accuracy-margin: must be in 0...100"))
+        // Two models of one stem (the task name): a usage error, before anything is read.
+        let twice = try Self.run(["prune", model, model, "--out", out])
+        #expect(twice.status == 64 && twice.error.contains("two models are named 'net'"), "\(twice.error)")
         let help = try Self.run(["prune", "--help"]).output
         #expect(help.contains("--candidates <K>") && help.contains("Ignored without --data") && help.contains("Default 8, or 1 with") && help.contains("--accuracy-margin <POINTS>"))
         #expect(try Self.run(["train", model, "--data", data, "--epochs", "1", "--lr=-1", "--out", out + ".onnx"]).status == 64)
@@ -87,5 +90,18 @@ import Testing
         try SafeTensorsFile(tensors: [.init("input", Tensor(shape: [2, 3, 8, 8], floats: .init(repeating: 0, count: 384)))]).write(to: unlabelled)
         let noLabels = try Self.run(["train", model, "--data", unlabelled.path, "--epochs", "1", "--out", out + ".onnx"])
         #expect(noLabels.status == 65 && noLabels.error.contains("'label'"))
+    }
+
+    /// An output folder that cannot be made: exit 73 naming the path and the system's reason,
+    /// not Foundation's `Error Domain=NSCocoaErrorDomain Code=...` dump.
+    @Test func anOutputFolderThatCannotBeMadeIsNamed() throws {
+        let (dir, model, _) = try Self.files()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("a-file")
+        try Data("x".utf8).write(to: file)
+        let out = file.appendingPathComponent("out").path
+        let r = try Self.run(["prune", model, "--out", out])
+        #expect(r.status == 73)
+        #expect(r.error.hasPrefix("error: cannot write \(out): ") && !r.error.contains("NSCocoaErrorDomain"), "\(r.error)")
     }
 }

@@ -21,6 +21,17 @@ public struct LoadedModel: Sendable {
     public var graph: Graph
     /// safetensors `__metadata__`, written back unchanged.
     public var metadata: [String: String]
+
+    /// Throws unless the graph is the network as exported. A state_dict's graph is the layer
+    /// chain its names and widths give: enough to find the channel groups and prune, but the
+    /// padding, strides, activations and pooling between the layers are not in the file, so
+    /// running it would score, recalibrate or train another network. `use` says what the run
+    /// wanted to do with it ("trained").
+    public func requireForwardPass(for use: String) throws(ModelFile.Failure) {
+        guard format == .safetensors else { return }
+        throw ModelFile.Failure(message: "\(task).safetensors: a state_dict has no forward pass (its padding, strides, activations and "
+            + "pooling are not in the file), so it cannot be \(use); \(StateDictGraph.askForONNX)")
+    }
 }
 
 /// Reading and writing model files by extension.

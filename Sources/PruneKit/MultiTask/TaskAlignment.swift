@@ -47,11 +47,14 @@ public struct AlignedTasks: Sendable {
         func mismatch(_ what: String) -> Mismatch {
             Mismatch(message: "models '\(a.name)' and '\(b.name)' are not of one backbone: \(what)")
         }
-        guard a.graph.nodes.count == b.graph.nodes.count else {
-            throw mismatch("\(a.graph.nodes.count) nodes against \(b.graph.nodes.count)")
-        }
         for (x, y) in zip(a.graph.nodes, b.graph.nodes) where x.opType != y.opType || x.inputs != y.inputs || x.outputs != y.outputs {
             throw mismatch("node '\(x.label)' (\(x.opType)) differs from node '\(y.label)' (\(y.opType)) in op, inputs or outputs")
+        }
+        if a.graph.nodes.count != b.graph.nodes.count {
+            let (longer, shorter) = a.graph.nodes.count > b.graph.nodes.count ? (a, b) : (b, a)
+            let extra = longer.graph.nodes[shorter.graph.nodes.count]
+            throw mismatch("node '\(extra.label)' (\(extra.opType)) of '\(longer.name)' has no counterpart in '\(shorter.name)' "
+                + "(\(a.graph.nodes.count) nodes against \(b.graph.nodes.count))")
         }
         // Axes whose length differs, by tensor: allowed only where a channel group is a task head.
         var headGroups: [Int: String] = [:]

@@ -12,6 +12,10 @@ public struct ModelSummary: Sendable, Codable {
     public var stats: ModelStats
     public var layers: [Layer]
     public var groups: [GroupReport]
+    /// Why FLOPs could not be counted (absent when they were): a data input whose shape is not
+    /// fixed past the batch, or the first layer whose output shape is unknown (an op shape
+    /// inference does not know).
+    public var flopsUnknown: String?
 
     public init(_ model: LoadedModel) {
         let graph = model.graph.constantsAsInitializers()  // as the pruner sees it
@@ -27,10 +31,17 @@ public struct ModelSummary: Sendable, Codable {
         groups = analysis.groups.map {
             GroupReport(name: $0.name, producers: $0.producers, total: $0.size, kept: $0.size, prunable: $0.prunable, reason: $0.reason, removed: [])
         }
+        if stats.flops == nil {
+            if let input = graph.dataInputs.first(where: { $0.shape.map { $0.dropFirst().contains { $0.value == nil } } ?? true }) {
+                flopsUnknown = "input '\(input.name)' has no fixed shape" + (input.shape.map { ": [\($0.map(\.description).joined(separator: ", "))]" } ?? "")
+            } else if let stop = layers.first(where: { $0.output == nil }) {
+                flopsUnknown = "no output shape from layer '\(stop.name)' (\(stop.op)) on"
+            }
+        }
     }
 
     public var text: String {
-        var lines = ["\(task) (\(format.rawValue)): \(stats.params) parameters, " + (stats.flops.map { "\($0) FLOPs per sample" } ?? "FLOPs unknown (no input shape)")]
+        var lines = ["\(task) (\(format.rawValue)): \(stats.params) parameters, " + (stats.flops.map { "\($0) FLOPs per sample" } ?? "FLOPs unknown" + (flopsUnknown.map { " (\($0))" } ?? ""))]
         lines.append("")
         lines.append("layers:")
         for l in layers {

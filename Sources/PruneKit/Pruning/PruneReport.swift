@@ -55,13 +55,14 @@ public struct GroupReport: Sendable, Codable, Equatable {
 }
 
 extension Graph {
-    /// Output width of every conv / gemm / matmul, keyed by module name (weight name less `.weight`).
+    /// Output width of every conv / gemm / matmul, keyed by module name: the weight's name less
+    /// `.weight`, else the module path in the node's scope name, else the node's name.
     public func layerWidths() -> [String: Int] {
         var widths: [String: Int] = [:]
         for node in nodes where ["Conv", "Gemm", "MatMul"].contains(node.opType) && node.inputs.count > 1 {
             let wName = node.inputs[1]
             guard let w = initializers[wName], w.rank >= 2 else { continue }
-            let key = wName.hasSuffix(".weight") ? String(wName.dropLast(7)) : node.label
+            let key = wName.hasSuffix(".weight") ? String(wName.dropLast(7)) : Self.modulePath(scope: node.label) ?? node.label
             switch node.opType {
             case "Conv": widths[key] = w.shape[0]
             case "Gemm": widths[key] = node.int("transB") == 1 ? w.shape[0] : w.shape[1]
@@ -69,5 +70,20 @@ extension Graph {
             }
         }
         return widths
+    }
+
+    /// The module path in a node name of `torch.onnx.export`'s TorchScript exporter, whose
+    /// BN-folded weights are `onnx::Conv_N`: `/layer2/layer2.0/downsample/downsample.0/Conv` is
+    /// `layer2.0.downsample.0`. Each scope is an attribute of the one before, or, inside an
+    /// `nn.Sequential`, that Sequential's name and the index (`layer2.0`). nil for other names.
+    static func modulePath(scope: String) -> String? {
+        let parts = scope.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count >= 3, parts[0].isEmpty, parts.dropFirst().allSatisfy({ !$0.isEmpty }) else { return nil }
+        var path = "", previous = ""
+        for part in parts.dropFirst().dropLast() {
+            if !previous.isEmpty && part.hasPrefix(previous + ".") { path += part.dropFirst(previous.count) } else { path += (path.isEmpty ? "" : ".") + part }
+            previous = String(part)
+        }
+        return path
     }
 }

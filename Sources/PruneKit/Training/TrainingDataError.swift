@@ -15,8 +15,9 @@ public enum TrainingDataError: Error, Equatable, CustomStringConvertible {
     case empty(tensor: String)
     case nonFinite(tensor: String, sample: Int)
     case negativeLabel(tensor: String, sample: Int, value: Int64)
-    /// A label at or past the number of classes the model's logits have.
-    case labelOutOfRange(tensor: String, sample: Int, value: Int, classes: Int)
+    /// A label at or past the number of classes the model's logits have; `model` names the
+    /// model where the check knows it (one `label` for task models of different heads).
+    case labelOutOfRange(tensor: String, sample: Int, value: Int, classes: Int, model: String? = nil)
     /// `input` does not fit the graph input it is fed to.
     case inputMismatch(graphInput: String, declared: [Dim], sample: [Int])
     /// A model without labels (no `label.<task>`, no plain `label`) beside labels naming no
@@ -48,8 +49,8 @@ public enum TrainingDataError: Error, Equatable, CustomStringConvertible {
         case let .nonFinite(tensor, sample): return "data tensor '\(tensor)' has a NaN or infinite value in sample \(sample)"
         case let .negativeLabel(tensor, sample, value):
             return "data tensor '\(tensor)' has label \(value) at sample \(sample); labels are class indices from 0"
-        case let .labelOutOfRange(tensor, sample, value, classes):
-            return "data tensor '\(tensor)' has label \(value) at sample \(sample), but the model has \(classes) classes"
+        case let .labelOutOfRange(tensor, sample, value, classes, model):
+            return "data tensor '\(tensor)' has label \(value) at sample \(sample), but \(model.map { "model '\($0)'" } ?? "the model") has \(classes) classes"
         case let .inputMismatch(graphInput, declared, sample):
             return "data tensor 'input' has samples of shape \(sample), but graph input '\(graphInput)' is declared [\(declared.map(\.description).joined(separator: ", "))]"
         case let .noLabelsForTask(task, unmatched):

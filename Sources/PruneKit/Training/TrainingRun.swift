@@ -17,6 +17,7 @@ public enum TrainingRun {
     /// `progress` gets the fraction of training done before every batch, and may throw to cancel.
     public static func run(_ model: LoadedModel, data: TrainingData, options: TrainingOptions,
                            progress: (Double) throws -> Void = { _ in }) throws -> (graph: Graph, report: Report) {
+        try model.requireForwardPass(for: "trained")
         guard let labelName = try data.labelName(forTask: model.task) else { throw TrainingDataError.missingLabels(task: model.task) }
         let labels = data.labels[labelName]!
         let split = try DataSplit(count: data.count, heldOutFraction: options.heldOutFraction, seed: options.seed)
