@@ -215,6 +215,21 @@ import Testing
         #expect(audited.mfis.chosen == plain.mfis.chosen)
     }
 
+    /// Every stage is timed once: the stages' seconds add up to no more than the run took
+    /// (the data stages' time was once counted again under "write").
+    @Test func stageSecondsAddUpToTheRunAtMost() throws {
+        let (dir, models, data) = try Self.setUp()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let start = ContinuousClock.now
+        let report = try Self.run(Self.options(candidates: 2, data: data, epochs: 1), models, into: dir.appendingPathComponent("out"))
+        let elapsed = ContinuousClock.now - start
+        let wall = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        let total = try #require(report.seconds["total"])
+        #expect(abs(total - report.seconds.filter { $0.key != "total" }.values.reduce(0, +)) < 1e-9)
+        #expect(total <= wall, "stages \(report.seconds), run \(wall) s")
+        #expect((report.seconds["recalibrate"] ?? 0) > 0 && (report.seconds["finetune"] ?? 0) > 0)
+    }
+
     @Test func withoutDataTheCountIsIgnored() throws {
         let (dir, models, _) = try Self.setUp()
         defer { try? FileManager.default.removeItem(at: dir) }

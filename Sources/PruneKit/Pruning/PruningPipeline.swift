@@ -153,6 +153,7 @@ public struct PruningPipeline: Sendable {
             for t in reports.indices { reports[t].accuracy = recovered.tasks[t].report }
             for (k, v) in recovered.seconds { seconds[k, default: 0] += v }
             bundle = result.bundle.refreshed(with: recovered.tasks.map(\.unscaled), gains: recovered.tasks.map(\.gains), shared: shared)
+            clock.restart()  // recovery timed its own stages; "write" starts here
         }
 
         try checkpoint("write")
