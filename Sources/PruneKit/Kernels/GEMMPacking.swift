@@ -31,10 +31,8 @@ extension GEMMOperands {
     /// `count` steps of `GEMMTile.rows` values.
     func packA(row: Int, rows: Int, depth: Int, count: Int, into panel: UnsafeMutablePointer<Float>) {
         let width = GEMMTile.rows
-        if rows < width {
-            panel.update(repeating: 0, count: count * width)
-        }
         if transA {
+            if rows < width { panel.update(repeating: 0, count: count * width) }
             // op(A)(i, p) = A[p, i]: each step is `rows` contiguous values.
             for p in 0..<count {
                 let src = a + (depth + p) * lda + row
@@ -42,12 +40,8 @@ extension GEMMOperands {
                 for i in 0..<rows { dst[i] = src[i] }
             }
         } else {
-            // Each row of A is contiguous along k: walk it, writing every `width`-th value.
-            for i in 0..<rows {
-                let src = a + (row + i) * lda + depth
-                var dst = panel + i
-                for p in 0..<count { dst.pointee = src[p]; dst += width }
-            }
+            // op(A)(i, p) = A[i, p]: each row of the panel is a contiguous row of A.
+            packTransposing(a + row * lda + depth, ld: lda, rows: rows, count: count, into: panel, width: width)
         }
     }
 
@@ -72,14 +66,8 @@ extension GEMMOperands {
         if transposed {
             // op(B)(p, j) = B[j, p]: each column of a panel is a contiguous row of B.
             for (q, column) in stride(from: range.lowerBound, to: range.upperBound, by: width).enumerated() {
-                let panel = panels + q * panelSize
-                let columns = min(width, range.upperBound - column)
-                if columns < width { panel.update(repeating: 0, count: panelSize) }
-                for j in 0..<columns {
-                    let src = b + (column + j) * ldb + depth
-                    var dst = panel + j
-                    for p in 0..<count { dst.pointee = src[p]; dst += width }
-                }
+                packTransposing(b + column * ldb + depth, ld: ldb, rows: min(width, range.upperBound - column),
+                                count: count, into: panels + q * panelSize, width: width)
             }
             return
         }
@@ -110,5 +98,40 @@ extension GEMMOperands {
                 }
             }
         }
+    }
+}
+
+/// One panel whose lanes are rows of the source: value p of row j (`src[j·ld + p]`, j < `rows`
+/// ≤ `width`, p < `count`) goes to `panel[p·width + j]`, and lanes `rows..<width` are zero.
+///
+/// Blocks of 16 rows × 16 steps are transposed in registers (VectorTranspose.swift). Written
+/// lane by lane instead, every store of a row would fall on another cache line, `width` floats
+/// after the one before: that scalar loop was a third of a fine-tuning job's time (the weight
+/// gradient's B is transposed). A depth that is not a multiple of 16 ends with a block that
+/// overlaps the one before it and writes the same values again.
+private func packTransposing(_ src: UnsafePointer<Float>, ld: Int, rows: Int, count: Int,
+                             into panel: UnsafeMutablePointer<Float>, width: Int) {
+    guard count >= 16 else {
+        // Fewer than 16 steps: one step after the other, each a contiguous row of the panel
+        // (its values one per row of the source, whose few cache lines stay in L1).
+        for p in 0..<count {
+            let dst = panel + p * width
+            for j in 0..<rows { dst[j] = src[j * ld + p] }
+            for j in rows..<width { dst[j] = 0 }
+        }
+        return
+    }
+    // A panel narrower than 16 (A's 12) is stored with overlapping 16-lane rows: each spills
+    // zeros into the next step's first lanes, which that step's store overwrites in turn.
+    let lastLanes = min(width, 16)
+    var p0 = 0
+    while true {
+        let p = min(p0, count - 16)
+        for j0 in stride(from: 0, to: width, by: 16) {
+            let block = transposed(loadBlock16(src + j0 * ld + p, ld: ld, rows: max(0, min(16, rows - j0))))
+            storeBlock16(block, panel + p * width + j0, stride: width, lastLanes: lastLanes)
+        }
+        if p0 + 16 >= count { break }
+        p0 += 16
     }
 }
