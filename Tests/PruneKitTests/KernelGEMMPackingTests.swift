@@ -3,9 +3,10 @@ import Testing
 
 /// The GEMM's packed panels against their definition, value for value (packing only moves
 /// floats, so every bit must match): a transposed B and a row-major A, whose rows run along k
-/// and are transposed in 16×16 register blocks, at depths around the block (1, 15, 16, 17, 40),
-/// panels narrower than the tile, a range that starts past column 0, leading dimensions larger
-/// than the rows, and a guard after the panels that no store may reach.
+/// and are transposed in blocks of 16 rows × 4 steps, at depths below, at and between whole
+/// blocks (1, 3, 4, 6, 15, 17, …), panels narrower than the tile, a range that starts past
+/// column 0, leading dimensions larger than the rows, and a guard after the panels that no
+/// store may reach.
 @Suite struct KernelGEMMPackingTests {
     /// Values of the guard region after the panels, and of the panels before packing.
     static let sentinel = Float(bitPattern: 0x7FC0_1234)
@@ -29,7 +30,8 @@ import Testing
     /// (columns of op(B) = rows of B, first column, depth offset, steps, extra floats per row of B)
     static let transposedB: [(Int, Int, Int, Int, Int)] = [
         (77, 0, 0, 40, 0), (77, 32, 3, 17, 5), (13, 0, 0, 16, 0), (45, 32, 1, 15, 2), (5, 0, 2, 1, 0),
-        (64, 0, 0, 33, 7), (96, 64, 9, 31, 0), (33, 0, 0, 384, 1),
+        (64, 0, 0, 33, 7), (96, 64, 9, 31, 0), (33, 0, 0, 384, 1), (40, 0, 0, 3, 0), (50, 0, 1, 4, 1),
+        (31, 0, 0, 6, 0),
     ]
 
     @Test(arguments: transposedB)
@@ -59,7 +61,7 @@ import Testing
     /// (rows of the panel, first row, depth offset, steps, extra floats per row of A)
     static let rowMajorA: [(Int, Int, Int, Int, Int)] = [
         (4, 24, 0, 40, 0), (11, 0, 3, 17, 5), (12, 12, 0, 16, 0), (1, 0, 1, 15, 2), (7, 5, 0, 1, 0),
-        (9, 0, 2, 384, 3), (12, 0, 0, 33, 0),
+        (9, 0, 2, 384, 3), (12, 0, 0, 33, 0), (10, 0, 0, 3, 0), (5, 0, 1, 4, 2), (11, 0, 0, 6, 0),
     ]
 
     @Test(arguments: rowMajorA)

@@ -104,16 +104,13 @@ extension GEMMOperands {
 /// One panel whose lanes are rows of the source: value p of row j (`src[j·ld + p]`, j < `rows`
 /// ≤ `width`, p < `count`) goes to `panel[p·width + j]`, and lanes `rows..<width` are zero.
 ///
-/// Blocks of 16 rows × 16 steps are transposed in registers (VectorTranspose.swift). Written
-/// lane by lane instead, every store of a row would fall on another cache line, `width` floats
-/// after the one before: that scalar loop was a third of a fine-tuning job's time (the weight
-/// gradient's B is transposed). A depth that is not a multiple of 16 ends with a block that
-/// overlaps the one before it and writes the same values again.
+/// Blocks of 16 rows × 4 steps are transposed in registers (VectorTranspose.swift). Written
+/// value by value instead, each store of a row fell on another cache line, `width` floats after
+/// the one before. A depth that is not a multiple of 4 ends with a block that overlaps the one
+/// before it and writes the same values again.
 private func packTransposing(_ src: UnsafePointer<Float>, ld: Int, rows: Int, count: Int,
                              into panel: UnsafeMutablePointer<Float>, width: Int) {
-    guard count >= 16 else {
-        // Fewer than 16 steps: one step after the other, each a contiguous row of the panel
-        // (its values one per row of the source, whose few cache lines stay in L1).
+    guard count >= 4 else {
         for p in 0..<count {
             let dst = panel + p * width
             for j in 0..<rows { dst[j] = src[j * ld + p] }
@@ -121,17 +118,27 @@ private func packTransposing(_ src: UnsafePointer<Float>, ld: Int, rows: Int, co
         }
         return
     }
-    // A panel narrower than 16 (A's 12) is stored with overlapping 16-lane rows: each spills
-    // zeros into the next step's first lanes, which that step's store overwrites in turn.
+    // A panel narrower than 16 (A's 12 rows) is stored with overlapping 16-lane steps: each
+    // spills zeros into the next step's first lanes, which that step's store overwrites; the
+    // last step of a block stores only its `width` lanes, so nothing passes the panel's end.
     let lastLanes = min(width, 16)
     var p0 = 0
     while true {
-        let p = min(p0, count - 16)
+        let p = min(p0, count - 4)
         for j0 in stride(from: 0, to: width, by: 16) {
-            let block = transposed(loadBlock16(src + j0 * ld + p, ld: ld, rows: max(0, min(16, rows - j0))))
-            storeBlock16(block, panel + p * width + j0, stride: width, lastLanes: lastLanes)
+            let (s0, s1, s2, s3) = transposed16x4(src + j0 &* ld + p, ld: ld, rows: max(0, min(16, rows - j0)))
+            let dst = panel + p &* width + j0
+            storeVector(s0, dst)
+            storeVector(s1, dst + width)
+            storeVector(s2, dst + 2 &* width)
+            let last = dst + 3 &* width
+            if lastLanes == 16 {
+                storeVector(s3, last)
+            } else {
+                for lane in 0..<lastLanes { last[lane] = s3[lane] }
+            }
         }
-        if p0 + 16 >= count { break }
-        p0 += 16
+        if p0 + 4 >= count { break }
+        p0 += 4
     }
 }
