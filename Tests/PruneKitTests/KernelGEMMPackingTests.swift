@@ -11,6 +11,16 @@ import Testing
     /// Values of the guard region after the panels, and of the panels before packing.
     static let sentinel = Float(bitPattern: 0x7FC0_1234)
 
+    /// Seeded values with, every 7th, a bit pattern that any arithmetic or float conversion on
+    /// the way would change or that compares equal to another: NaNs with payloads (one
+    /// signalling), −0, a denormal, infinities.
+    static func values(_ count: Int, seed: UInt64) -> [Float] {
+        let special: [UInt32] = [0x7FA0_0001, 0xFFC0_0F00, 0x8000_0000, 0x0000_0001, 0x7F80_0000, 0xFF80_0000]
+        var v = KernelFixtures.values(count, seed: seed)
+        for i in stride(from: 3, to: count, by: 7) { v[i] = Float(bitPattern: special[(i / 7) % special.count]) }
+        return v
+    }
+
     /// `count` floats written by `pack` into a buffer with a guard of 32 floats after them;
     /// nil when the guard was touched.
     static func packed(_ count: Int, _ pack: (UnsafeMutablePointer<Float>) -> Void) -> [Float]? {
@@ -39,7 +49,7 @@ import Testing
         let (n, first, depth, count, pad) = shape
         let k = depth + count
         let ldb = k + pad
-        let b = KernelFixtures.values(n * ldb, seed: UInt64(n * 1000 + count))
+        let b = Self.values(n * ldb, seed: UInt64(n * 1000 + count))
         let width = GEMMTile.columns
         let panelCount = (n - first + width - 1) / width
         let got = try #require(Self.packed(panelCount * count * width) { panels in
@@ -69,7 +79,7 @@ import Testing
         let (rows, first, depth, count, pad) = shape
         let (m, k) = (first + rows, depth + count)
         let lda = k + pad
-        let a = KernelFixtures.values(m * lda, seed: UInt64(rows * 1000 + count))
+        let a = Self.values(m * lda, seed: UInt64(rows * 1000 + count))
         let width = GEMMTile.rows
         let got = try #require(Self.packed(count * width) { panel in
             a.withUnsafeBufferPointer { pa in

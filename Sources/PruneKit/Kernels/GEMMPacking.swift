@@ -40,7 +40,7 @@ extension GEMMOperands {
                 for i in 0..<rows { dst[i] = src[i] }
             }
         } else {
-            // op(A)(i, p) = A[i, p]: each row of the panel is a contiguous row of A.
+            // op(A)(i, p) = A[i, p]: each lane of the panel (a row of op(A)) is a contiguous row of A.
             packTransposing(a + row * lda + depth, ld: lda, rows: rows, count: count, into: panel, width: width)
         }
     }

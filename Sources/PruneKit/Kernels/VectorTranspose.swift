@@ -8,8 +8,8 @@
 /// 4×4 transpose inside each lane finishes the job, with 8 live vectors. A 16×16 transpose
 /// written with SIMD16's element-wise initializers was merged by LLVM across its four shuffle
 /// rounds into chains of up to 15 two-source permutes per output vector, with spills, and
-/// packed no faster than scalar code on blocks in L1; this form compiles to the loads, inserts
-/// and in-lane unpacks it names.
+/// packed blocks in L1 hardly faster than scalar code; this form compiles to the loads,
+/// inserts and in-lane unpacks it names.
 
 /// Four floats from `p` (any alignment).
 @inline(__always) private func load4(_ p: UnsafePointer<Float>) -> SIMD4<Float> {
