@@ -12,6 +12,11 @@ in an order that rotates between repeats; a figure is the median over repeats of
 median GFLOP/s. Only flags every `pruned-bench gemm` has are used (--shape, --trans-b,
 --json), so an older build can be compared. PRUNED_THREADS defaults to 1 here: the comparison
 is of the kernels, not of how the second core is shared.
+
+--backward R then runs `pruned-bench backward --repeats 3 --json` R times per build, builds
+alternating, and prints each case's best time (conv backward holds the weight-gradient
+products); --pin CPU runs it under `taskset -c CPU` (conv backward uses every core it sees,
+whatever PRUNED_THREADS says).
 """
 import argparse
 import json
@@ -48,6 +53,8 @@ def main():
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--seconds", type=float, default=0.2)
     p.add_argument("--threads", default=os.environ.get("PRUNED_THREADS", "1"))
+    p.add_argument("--backward", type=int, default=0, metavar="R", help="also time conv backward, R runs per build")
+    p.add_argument("--pin", help="run conv backward under taskset -c PIN")
     a = p.parse_args()
     env = dict(os.environ, PRUNED_THREADS=a.threads)
     runs = {(b, t): [] for b in a.bench for t in (True, False)}
@@ -79,6 +86,29 @@ def main():
         print(line)
     for i, b in enumerate(a.bench):
         print(f"[{i}] {b}")
+    if a.backward:
+        backward(a, env)
+
+
+def backward(a, env):
+    runs = {b: [] for b in a.bench}
+    for r in range(a.backward):
+        order = a.bench[r % len(a.bench):] + a.bench[:r % len(a.bench)]
+        for b in order:
+            args = ([*("taskset", "-c", a.pin)] if a.pin else []) + [b, "backward", "--repeats", "3", "--json"]
+            out = subprocess.run(args, check=True, capture_output=True, text=True, env=env).stdout
+            runs[b].append(json.loads(out)["results"])
+    names = [r["name"] for r in runs[a.bench[0]][0]]
+    print(f"\npruned-bench backward, best of {a.backward} runs × 3 repeats, ms" + (f", taskset -c {a.pin}" if a.pin else ""))
+    print("| case |" + "".join(f" [{i}] forward | [{i}] backward |" for i, _ in enumerate(a.bench))
+          + (f" backward [0] ÷ [{len(a.bench) - 1}] |" if len(a.bench) > 1 else ""))
+    print("|---|" + "---|---|" * len(a.bench) + ("---|" if len(a.bench) > 1 else ""))
+    for i, name in enumerate(names):
+        best = {b: (min(x[i]["forward_ms"] for x in runs[b]), min(x[i]["backward_ms"] for x in runs[b])) for b in a.bench}
+        line = f"| {name} |" + "".join(f" {best[b][0]:.1f} | {best[b][1]:.1f} |" for b in a.bench)
+        if len(a.bench) > 1:
+            line += f" {best[a.bench[0]][1] / best[a.bench[-1]][1]:.2f} |"
+        print(line)
 
 
 if __name__ == "__main__":
