@@ -31,10 +31,8 @@ extension GEMMOperands {
     /// `count` steps of `GEMMTile.rows` values.
     func packA(row: Int, rows: Int, depth: Int, count: Int, into panel: UnsafeMutablePointer<Float>) {
         let width = GEMMTile.rows
-        if rows < width {
-            panel.update(repeating: 0, count: count * width)
-        }
         if transA {
+            if rows < width { panel.update(repeating: 0, count: count * width) }
             // op(A)(i, p) = A[p, i]: each step is `rows` contiguous values.
             for p in 0..<count {
                 let src = a + (depth + p) * lda + row
@@ -42,12 +40,8 @@ extension GEMMOperands {
                 for i in 0..<rows { dst[i] = src[i] }
             }
         } else {
-            // Each row of A is contiguous along k: walk it, writing every `width`-th value.
-            for i in 0..<rows {
-                let src = a + (row + i) * lda + depth
-                var dst = panel + i
-                for p in 0..<count { dst.pointee = src[p]; dst += width }
-            }
+            // op(A)(i, p) = A[i, p]: each lane of the panel (a row of op(A)) is a contiguous row of A.
+            packTransposing(a + row * lda + depth, ld: lda, rows: rows, count: count, into: panel, width: width)
         }
     }
 
@@ -72,14 +66,8 @@ extension GEMMOperands {
         if transposed {
             // op(B)(p, j) = B[j, p]: each column of a panel is a contiguous row of B.
             for (q, column) in stride(from: range.lowerBound, to: range.upperBound, by: width).enumerated() {
-                let panel = panels + q * panelSize
-                let columns = min(width, range.upperBound - column)
-                if columns < width { panel.update(repeating: 0, count: panelSize) }
-                for j in 0..<columns {
-                    let src = b + (column + j) * ldb + depth
-                    var dst = panel + j
-                    for p in 0..<count { dst.pointee = src[p]; dst += width }
-                }
+                packTransposing(b + column * ldb + depth, ld: ldb, rows: min(width, range.upperBound - column),
+                                count: count, into: panels + q * panelSize, width: width)
             }
             return
         }
@@ -110,5 +98,47 @@ extension GEMMOperands {
                 }
             }
         }
+    }
+}
+
+/// One panel whose lanes are rows of the source: value p of row j (`src[j·ld + p]`, j < `rows`
+/// ≤ `width`, p < `count`) goes to `panel[p·width + j]`, and lanes `rows..<width` are zero.
+///
+/// Blocks of 16 rows × 4 steps are transposed in registers (VectorTranspose.swift). Written
+/// value by value instead, each store of a row fell on another cache line, `width` floats after
+/// the one before. A depth that is not a multiple of 4 ends with a block that overlaps the one
+/// before it and writes the same values again.
+private func packTransposing(_ src: UnsafePointer<Float>, ld: Int, rows: Int, count: Int,
+                             into panel: UnsafeMutablePointer<Float>, width: Int) {
+    guard count >= 4 else {
+        for p in 0..<count {
+            let dst = panel + p * width
+            for j in 0..<rows { dst[j] = src[j * ld + p] }
+            for j in rows..<width { dst[j] = 0 }
+        }
+        return
+    }
+    // A panel narrower than 16 (A's 12 rows) is stored with overlapping 16-lane steps: each
+    // spills zeros into the next step's first lanes, which that step's store overwrites; the
+    // last step of a block stores only its `width` lanes, so nothing passes the panel's end.
+    let lastLanes = min(width, 16)
+    var p0 = 0
+    while true {
+        let p = min(p0, count - 4)
+        for j0 in stride(from: 0, to: width, by: 16) {
+            let (s0, s1, s2, s3) = transposed16x4(src + j0 &* ld + p, ld: ld, rows: max(0, min(16, rows - j0)))
+            let dst = panel + p &* width + j0
+            storeVector(s0, dst)
+            storeVector(s1, dst + width)
+            storeVector(s2, dst + 2 &* width)
+            let last = dst + 3 &* width
+            if lastLanes == 16 {
+                storeVector(s3, last)
+            } else {
+                for lane in 0..<lastLanes { last[lane] = s3[lane] }
+            }
+        }
+        if p0 + 4 >= count { break }
+        p0 += 4
     }
 }
