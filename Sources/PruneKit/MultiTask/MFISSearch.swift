@@ -102,15 +102,15 @@ public enum MFISSearch {
         case .adaptive:
             chosen = FrontChoice.knee(front) ?? 0
             pick = "knee"
-            reason = "adaptive rate: the knee of the front of every candidate evaluated (largest distance beyond the hyperplane through its extremes, objectives scaled to the front's range)"
+            reason = "adaptive rate: the knee of the final front (the members no other candidate the search evaluated beats in every objective): the largest distance beyond the hyperplane through its extremes, objectives scaled to the front's range"
         case let .rate(r):
             chosen = nearestToIdeal(front)
             pick = "nearest-ideal"
-            reason = "pre-specified rate \(r): the member of the front of every candidate evaluated nearest the ideal point, in the objectives' own units (fractions lost and stored)"
+            reason = "pre-specified rate \(r): of the final front (the members no other candidate the search evaluated beats in every objective), the one nearest the ideal point, in the objectives' own units (fractions lost and stored)"
         case let .budget(measure, fraction):
             chosen = nearestToIdeal(front)
             pick = "nearest-ideal"
-            reason = "\(measure.rawValue) budget \(fraction): the feasible member of the front of every candidate evaluated nearest the ideal point, in the objectives' own units (fractions lost and stored)"
+            reason = "\(measure.rawValue) budget \(fraction): of the final front's feasible members (those no other candidate the search evaluated beats in every objective), the one nearest the ideal point, in the objectives' own units (fractions lost and stored)"
         }
         var picked = solution(problem, MFISArchive.unpack(members[chosen].packed, count: problem.layout.bitCount),
                               evaluation: Evaluation(objectives: members[chosen].objectives), names: names, front: front, chosen: chosen,

@@ -49,6 +49,10 @@ extension PruningPipeline {
         return result
     }
 
+    /// Below this many scored samples the reason warns that the choice is noisy: one sample
+    /// moves a task's accuracy by more than the default margin.
+    static let fewScoredSamples = 200
+
     /// Why `chosen` was kept, with every candidate's score, in words for report.json.
     static func candidateReason(_ entries: [MFISReport.Candidate], chosen at: Int, lowest: Int, margin: Double,
                                 comparison: CandidateComparison, searchReason: String) -> String {
@@ -70,6 +74,11 @@ extension PruningPipeline {
             text += "The lowest loss was \(entries[lowest].reasons.joined(separator: ", ")) (accuracy "
                 + "\(percent(entries[lowest].meanAccuracy)), stores \(f(entries[lowest].objectives.last ?? 0))); this one stores "
                 + "least among those within \(f(margin)) points of that accuracy (accuracyMargin). "
+        }
+        let samples = comparison.scored.joined().count
+        if samples < fewScoredSamples {
+            text += "Only \(samples) samples were scored: differences between candidates this small are mostly noise "
+                + "(a larger data file, or candidates 1 to keep the search's own pick). "
         }
         return text + (at == 0 ? "It is also the search's own pick: " : "The search's own pick was: ") + searchReason
     }
