@@ -41,7 +41,8 @@ extension MFISSearch {
     ///
     /// With an adaptive rate, members larger (`size`, the last objective) than the knee are not
     /// put forward: held-out loss only falls as less is pruned, so it would always take the
-    /// member that prunes least. How much to prune stays the knee's call; the data decides how.
+    /// member that prunes least. The knee bounds the size (`CandidateChoice` may still keep a
+    /// smaller member within its margin); the data decides how.
     static func candidateIndices(front: [[Double]], chosen: Int, chosenReason: String, target: MFISOptions.Target,
                                  names: [String], limit: Int) -> [(index: Int, reasons: [String])] {
         guard !front.isEmpty else { return [] }
