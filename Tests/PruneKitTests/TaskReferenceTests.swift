@@ -35,7 +35,7 @@ import Testing
         let alone = try ChannelMoments.measure(convs, in: model, data: recovery.data, batches: BatchOrder.inOrder(subset, size: 3)) { _ in }
         #expect(Self.same(reference.moments, all))
         #expect(Self.same(reference.comparisonMoments, alone))
-        #expect(alone[convs[0]]!.count == 20 * 16)
+        #expect(alone[convs[0]]!.count == 20 * 36)  // 20 samples × 6×6 positions
 
         // Distillation targets: any batch of scored samples, as the model gives them for that batch.
         let scored = recovery.scored
