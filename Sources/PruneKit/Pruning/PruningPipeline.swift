@@ -151,10 +151,13 @@ public struct PruningPipeline: Sendable {
             // models still are their rows of one bundle, rebuilt from the trained weights.
             let shared = try SharedParameters(bundle: result.bundle, graphs: result.graphs)
             let tasks = loaded.enumerated().map { t, model in
-                AccuracyRecovery.Task(name: model.task, original: model.graph.constantsAsInitializers(), pruned: result.graphs[t],
+                AccuracyRecovery.Task(name: model.task, original: found.aligned.tasks[t].graph, pruned: result.graphs[t],
                                       keptRows: result.keptRows[t])
             }
+            // The run times its own stages: the write lap counts the bundle's work on either side.
+            clock.lap("write")
             let recovered = try recovery.run(tasks, references: references!, shared: shared) { stage, fraction in try checkpoint(stage, fraction) }
+            clock.restart()
             graphs = recovered.tasks.map(\.graph)
             for t in reports.indices { reports[t].accuracy = recovered.tasks[t].report }
             for (k, v) in recovered.seconds { seconds[k, default: 0] += v }
