@@ -61,11 +61,32 @@ public struct AccuracyRecovery: Sendable {
     public func run(_ tasks: [Task], shared: SharedParameters? = nil, progress: (String, Double) throws -> Void = { _, _ in })
         throws -> (tasks: [Recovered], seconds: [String: Double]) {
         var clock = StageClock()
-        // Per task: labels (cross-entropy), or none (distillation from its unpruned model).
-        let labelNames = try data.labelNames(forTasks: tasks.map(\.name))
+        let references = try self.references(tasks.map { ($0.name, $0.original) }) { try progress("reference", $0) }
+        clock.lap("reference")
+        let (recovered, seconds) = try run(tasks, references: references, shared: shared, progress: progress)
+        return (recovered, clock.seconds.merging(seconds, uniquingKeysWith: +))
+    }
+
+    /// Each task's `TaskReference` (its unpruned model measured once), in task order: against
+    /// its labels (cross-entropy), or, with none, its own predictions (distillation).
+    /// `comparisonCalibration`: the comparison of candidates' calibration samples, if it runs.
+    func references(_ originals: [(name: String, graph: Graph)], comparisonCalibration: [Int]? = nil,
+                    progress: (Double) throws -> Void) throws -> [TaskReference] {
+        let labelNames = try data.labelNames(forTasks: originals.map(\.name))
+        return try originals.enumerated().map { t, task in
+            try TaskReference(name: task.name, graph: task.graph, labelName: labelNames[t], recovery: self,
+                              comparisonCalibration: comparisonCalibration) { try progress((Double(t) + $0) / Double(originals.count)) }
+        }
+    }
+
+    /// `run` with each task's unpruned model already measured (`references`, in task order).
+    func run(_ tasks: [Task], references: [TaskReference], shared: SharedParameters? = nil,
+             progress: (String, Double) throws -> Void = { _, _ in }) throws -> (tasks: [Recovered], seconds: [String: Double]) {
+        precondition(references.count == tasks.count, "one reference per task")
+        var clock = StageClock()
         var prepared: [Prepared] = []
         for (t, task) in tasks.enumerated() {
-            prepared.append(try prepare(task, labelName: labelNames[t], clock: &clock) { stage, f in try progress(stage, (Double(t) + f) / Double(tasks.count)) })
+            prepared.append(try prepare(task, reference: references[t], clock: &clock) { stage, f in try progress(stage, (Double(t) + f) / Double(tasks.count)) })
         }
         if options.epochs > 0 {
             var models = prepared.map(\.model)
@@ -101,18 +122,15 @@ public struct AccuracyRecovery: Sendable {
                                     batchSize: options.batchSize, checkpoint: tick)
     }
 
-    /// Scores before and after pruning, unfolds folded BN, recalibrates every BN, scores again.
-    private func prepare(_ task: Task, labelName: String?, clock: inout StageClock, progress: (String, Double) throws -> Void) throws -> Prepared {
-        let reference = try ClassifierGraph(task.original, sampleShape: data.sampleShape)
+    /// Scores after pruning (before: the reference's), unfolds folded BN, recalibrates every BN, scores again.
+    private func prepare(_ task: Task, reference: TaskReference, clock: inout StageClock, progress: (String, Double) throws -> Void) throws -> Prepared {
         var model = try ClassifierGraph(task.pruned, sampleShape: data.sampleShape)
-        let labels = try labelName.map { data.labels[$0]! }
-            ?? ClassifierScore.teacherPredictions(reference, data: data, batches: BatchOrder.inOrder(scored, size: options.batchSize)).labels
-        let target: FineTuning.Target = labelName.map { .labels(labels, name: $0) } ?? .teacher(reference)
-        let scoredAgainst = labelName ?? AccuracyReport.teacherLabels
+        let labels = reference.labels, scoredAgainst = reference.labelName
+        let target: FineTuning.Target = reference.isTeacher ? .teacher(reference.model) : .labels(labels, name: scoredAgainst)
         let tick = { try progress("evaluate", 0) }
         var report = AccuracyReport(labels: scoredAgainst, trainingSamples: split.training.count, heldOutSamples: split.heldOut.count,
                                     scoredOn: split.heldOut.isEmpty ? AccuracyReport.scoredOnTraining : AccuracyReport.scoredOnHeldOut,
-                                    beforePruning: try score(reference, labels: labels, name: scoredAgainst, tick: tick),
+                                    beforePruning: reference.beforePruning,
                                     afterPruning: try score(model, labels: labels, name: scoredAgainst, tick: tick))
         clock.lap("evaluate")
         guard recalibrates else {
@@ -121,12 +139,8 @@ public struct AccuracyRecovery: Sendable {
         }
 
         report.recalibratedBatchNorms = model.graph.nodes.filter { $0.opType == "BatchNormalization" }.map(\.label)
-        let calibration = calibrationSamples()
-        let moments = try UnfoldedBatchNorm.referenceMoments(reference, data: data, batches: BatchOrder.inOrder(calibration, size: options.batchSize)) {
-            try progress("recalibrate", $0 / 2)
-        }
-        let unfolded = try recalibrate(&model, referenceMoments: moments, keptRows: task.keptRows, calibration: calibration) {
-            try progress("recalibrate", 0.5 + $0 / 2)
+        let unfolded = try recalibrate(&model, referenceMoments: reference.moments, keptRows: task.keptRows, calibration: calibrationSamples()) {
+            try progress("recalibrate", $0)
         }
         report.correctedLayers = unfolded.sites.map(\.conv)
         clock.lap("recalibrate")

@@ -12,20 +12,6 @@ struct CandidateComparison {
     static let calibrationLimit = 512
     static let scoredLimit = 2048
 
-    /// One task's unpruned model and what it is scored against, computed once for all candidates.
-    struct Reference {
-        var name: String
-        var model: ClassifierGraph
-        /// The class each held-out sample is scored against (its label, or the teacher's top-1).
-        var labels: [Int]
-        var labelName: String
-        /// Distillation: the unpruned model's logits of each held-out batch (nil with labels).
-        var teacherLogits: [NDArray<Float>]?
-        /// The unpruned model's conv-output moments on the calibration samples: every
-        /// candidate's recalibration goal.
-        var moments: [String: ChannelMoments]
-    }
-
     /// One task's score: held-out loss (the fine-tuning loss) and top-1 accuracy; and its
     /// accuracy on the audit file, when there is one.
     struct TaskScore {
@@ -42,42 +28,35 @@ struct CandidateComparison {
     }
 
     let recovery: AccuracyRecovery
-    let references: [Reference]
+    /// Each task's unpruned model, measured once for the job (its `comparisonMoments` on `calibration`).
+    let references: [TaskReference]
     let calibration: [Int]
     let scored: [[Int]]
     let audit: Audit?
 
-    /// `originals`: each task's unpruned graph with constants as initializers, in task order.
-    init(recovery: AccuracyRecovery, tasks names: [String], originals: [Graph], audit: TrainingData? = nil) throws {
+    /// `references`: each task's unpruned model measured on `recovery`'s data, with moments on
+    /// `calibrationSamples(recovery)` (`TaskReference`), in task order.
+    init(recovery: AccuracyRecovery, references: [TaskReference], audit: TrainingData? = nil) throws {
+        precondition(references.allSatisfy { $0.comparisonMoments != nil }, "references measured without the comparison's calibration samples")
         self.recovery = recovery
+        self.references = references
+        let names = references.map(\.name)
         self.audit = try audit.map { data in
             Audit(data: data, labels: try zip(names, data.labelNames(forTasks: names)).map { task, label in
                 guard let label else { throw PruningPipeline.Failure(message: "the audit file has no labels for task \(task)") }
                 return (label, data.labels[label]!)
             })
         }
-        let data = recovery.data, batchSize = recovery.options.batchSize
-        calibration = recovery.calibrationSamples(limit: Self.calibrationLimit)
+        calibration = Self.calibrationSamples(recovery)
         let held = recovery.scored
         let picked = held.count <= Self.scoredLimit ? held : (0..<Self.scoredLimit).map { held[$0 * held.count / Self.scoredLimit] }
-        scored = BatchOrder.inOrder(picked, size: batchSize)
-        let labelNames = try data.labelNames(forTasks: names)
-        var references: [Reference] = []
-        for (t, name) in names.enumerated() {
-            let model = try ClassifierGraph(originals[t], sampleShape: data.sampleShape)
-            let moments = recovery.recalibrates
-                ? try UnfoldedBatchNorm.referenceMoments(model, data: data, batches: BatchOrder.inOrder(calibration, size: batchSize)) { _ in }
-                : [:]
-            if let labelName = labelNames[t] {
-                references.append(Reference(name: name, model: model, labels: data.labels[labelName]!,
-                                            labelName: labelName, teacherLogits: nil, moments: moments))
-            } else {
-                let (labels, logits) = try ClassifierScore.teacherPredictions(model, data: data, batches: scored)
-                references.append(Reference(name: name, model: model, labels: labels,
-                                            labelName: AccuracyReport.teacherLabels, teacherLogits: logits, moments: moments))
-            }
-        }
-        self.references = references
+        scored = BatchOrder.inOrder(picked, size: recovery.options.batchSize)
+    }
+
+    /// The training samples candidates are recalibrated on: the first `calibrationLimit` of the
+    /// data stages' seeded order (so a subset of theirs).
+    static func calibrationSamples(_ recovery: AccuracyRecovery) -> [Int] {
+        recovery.calibrationSamples(limit: calibrationLimit)
     }
 
     /// Recalibrates a copy of each task model of `result` and scores it; `progress` gets the
@@ -89,7 +68,7 @@ struct CandidateComparison {
             func part(_ f: Double) throws { try progress((Double(t) + f) / Double(references.count)) }
             var model = try ClassifierGraph(result.graphs[t], sampleShape: data.sampleShape)
             if recovery.recalibrates {
-                _ = try recovery.recalibrate(&model, referenceMoments: reference.moments, keptRows: result.keptRows[t],
+                _ = try recovery.recalibrate(&model, referenceMoments: reference.comparisonMoments!, keptRows: result.keptRows[t],
                                              calibration: calibration) {
                     try part($0 * 2 / 3)
                 }
@@ -107,20 +86,20 @@ struct CandidateComparison {
     }
 
     /// Mean loss and accuracy of `model` on the scored samples.
-    private func score(_ model: ClassifierGraph, against reference: Reference, progress: (Double) throws -> Void) throws -> TaskScore {
+    private func score(_ model: ClassifierGraph, against reference: TaskReference, progress: (Double) throws -> Void) throws -> TaskScore {
         var tally = ClassifierScore.Tally()
         var distilled = 0.0
         for (b, batch) in scored.enumerated() {
             try progress(Double(b) / Double(scored.count))
             let logits = try model.logits(recovery.data.inputs(batch))
             try tally.add(logits: logits, labels: batch.map { reference.labels[$0] }, samples: batch, labelName: reference.labelName)
-            if let teacher = reference.teacherLogits?[b] {
+            if let teacher = reference.teacherLogits(batch) {
                 let (loss, _) = try distillationLoss(student: logits, teacher: teacher, temperature: recovery.options.temperature)
                 distilled += Double(loss) * Double(batch.count)
             }
         }
         let score = tally.score
-        let loss = reference.teacherLogits == nil ? score.loss : distilled / Double(max(1, tally.count))
+        let loss = reference.isTeacher ? distilled / Double(max(1, tally.count)) : score.loss
         return TaskScore(loss: loss, accuracy: score.accuracy)
     }
 }

@@ -6,17 +6,18 @@ extension PruningPipeline {
     /// for the candidate `CandidateChoice` keeps once each has been built, recalibrated and
     /// scored on held-out samples. Candidates are judged one at a time and not kept (K builds
     /// of T models would not fit in memory for large models); the one kept is built again.
+    /// `references`: each task's unpruned model measured on the data (with the comparison's
+    /// moments when `comparesCandidates`), nil without data.
     func chooseAndBuild(_ found: MultiTaskPruner.Search, pruner: MultiTaskPruner, sources: [String],
-                        recovery: AccuracyRecovery?) throws -> MultiTaskPruner.Result {
-        let candidates = Array(found.solution.candidates.prefix(options.mfis.candidateCount(fineTuning: options.training.epochs > 0)))
+                        recovery: AccuracyRecovery?, references: [TaskReference]?) throws -> MultiTaskPruner.Result {
+        let candidates = comparedCandidates(found)
         let buildHooks = MultiTaskPruner.Hooks(stage: { [self] stage, fraction in advance(stage, fraction) }, isCancelled: hooks.isCancelled)
-        guard let recovery, candidates.count > 1 else {
+        guard let recovery, let references, candidates.count > 1 else {
             return try pruner.build(found, sources: sources, hooks: buildHooks)
         }
         var clock = StageClock()
         try checkpoint("candidates")
-        let comparison = try CandidateComparison(recovery: recovery, tasks: found.aligned.tasks.map(\.name),
-                                                 originals: found.aligned.tasks.map(\.graph),
+        let comparison = try CandidateComparison(recovery: recovery, references: references,
                                                  audit: try options.candidateAudit.map { try TrainingData.read(contentsOf: $0) })
         let quiet = MultiTaskPruner.Hooks(isCancelled: hooks.isCancelled)
         var entries: [MFISReport.Candidate] = []
@@ -47,6 +48,11 @@ extension PruningPipeline {
         result.mfis.candidates = entries
         result.seconds["candidates"] = clock.seconds["candidates"] ?? 0
         return result
+    }
+
+    /// The front members put forward (with data, more than one: they are compared on it).
+    func comparedCandidates(_ found: MultiTaskPruner.Search) -> [MFISCandidate] {
+        Array(found.solution.candidates.prefix(options.mfis.candidateCount(fineTuning: options.training.epochs > 0)))
     }
 
     /// Below this many scored samples the reason warns that the choice is noisy: one sample

@@ -76,7 +76,7 @@ public struct PruningPipeline: Sendable {
     ]
     static let spanWithData: [String: (start: Double, end: Double)] = [
         "load": (0, 0.02), "analyze": (0.02, 0.03), "criteria": (0.03, 0.05), "optimize": (0.05, 0.17),
-        "candidates": (0.17, 0.27), "merge": (0.27, 0.28), "surgery": (0.28, 0.29), "banks": (0.29, 0.3),
+        "reference": (0.17, 0.19), "candidates": (0.19, 0.27), "merge": (0.27, 0.28), "surgery": (0.28, 0.29), "banks": (0.29, 0.3),
         "evaluate": (0.3, 0.32), "recalibrate": (0.32, 0.37), "finetune": (0.37, 0.97), "write": (0.97, 1),
     ]
 
@@ -132,7 +132,19 @@ public struct PruningPipeline: Sendable {
             loaded.map(\.graph), tasks: loaded.map(\.task),
             hooks: .init(stage: { [self] stage, fraction in advance(stage, fraction) }, generation: hooks.generation,
                          isCancelled: hooks.isCancelled))
-        let result = try chooseAndBuild(found, pruner: pruner, sources: models.map(\.lastPathComponent), recovery: recovery)
+        // Each task's unpruned model is measured on the data once, for the comparison of
+        // candidates and the data stages alike.
+        clock.restart()
+        let references = try recovery.map { recovery in
+            try checkpoint("reference")
+            return try recovery.references(
+                found.aligned.tasks.map { ($0.name, $0.graph) },
+                comparisonCalibration: comparedCandidates(found).count > 1 ? CandidateComparison.calibrationSamples(recovery) : nil
+            ) { try checkpoint("reference", $0) }
+        }
+        if references != nil { clock.lap("reference") }
+        let result = try chooseAndBuild(found, pruner: pruner, sources: models.map(\.lastPathComponent), recovery: recovery,
+                                        references: references)
         clock.restart()
 
         var reports = result.models
@@ -145,15 +157,17 @@ public struct PruningPipeline: Sendable {
             // models still are their rows of one bundle, rebuilt from the trained weights.
             let shared = try SharedParameters(bundle: result.bundle, graphs: result.graphs)
             let tasks = loaded.enumerated().map { t, model in
-                AccuracyRecovery.Task(name: model.task, original: model.graph.constantsAsInitializers(), pruned: result.graphs[t],
+                AccuracyRecovery.Task(name: model.task, original: found.aligned.tasks[t].graph, pruned: result.graphs[t],
                                       keptRows: result.keptRows[t])
             }
-            let recovered = try recovery.run(tasks, shared: shared) { stage, fraction in try checkpoint(stage, fraction) }
+            // The run times its own stages: the write lap counts the bundle's work on either side.
+            clock.lap("write")
+            let recovered = try recovery.run(tasks, references: references!, shared: shared) { stage, fraction in try checkpoint(stage, fraction) }
+            clock.restart()
             graphs = recovered.tasks.map(\.graph)
             for t in reports.indices { reports[t].accuracy = recovered.tasks[t].report }
             for (k, v) in recovered.seconds { seconds[k, default: 0] += v }
             bundle = result.bundle.refreshed(with: recovered.tasks.map(\.unscaled), gains: recovered.tasks.map(\.gains), shared: shared)
-            clock.restart()  // recovery timed its own stages; "write" starts here
         }
 
         try checkpoint("write")

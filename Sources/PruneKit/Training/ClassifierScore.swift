@@ -27,14 +27,13 @@ public struct ClassifierScore: Sendable, Codable, Equatable {
         return tally.score
     }
 
-    /// What a model without labels is scored against: `teacher`'s logits of each of `batches`
-    /// and its top-1 class of every sample in them (0 elsewhere, unread), per data index.
-    public static func teacherPredictions(_ teacher: ClassifierGraph, data: TrainingData, batches: [[Int]])
-        throws -> (labels: [Int], logits: [NDArray<Float>]) {
-        let logits = try batches.map { try teacher.logits(data.inputs($0)) }
-        var labels = [Int](repeating: 0, count: data.count)
+    /// What a model without labels is scored against: the teacher's top-1 class of every
+    /// sample of `batches`, given its `logits` of each batch (0 elsewhere, unread), per data
+    /// index of a data set of `count` samples.
+    public static func teacherLabels(logits: [NDArray<Float>], batches: [[Int]], count: Int) -> [Int] {
+        var labels = [Int](repeating: 0, count: count)
         for (batch, l) in zip(batches, logits) { for (i, p) in zip(batch, predictions(l)) { labels[i] = p } }
-        return (labels, logits)
+        return labels
     }
 
     /// The top-1 class of each row of N × classes logits (the lowest index among ties).
