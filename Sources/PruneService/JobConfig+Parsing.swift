@@ -63,6 +63,14 @@ extension JobConfig {
             case "accuracyMargin":
                 guard let v = Double(value) else { throw Invalid(field: "accuracyMargin", message: "'\(value)' is not a number") }
                 config.accuracyMargin = v
+            case "momentum", "weightDecay":
+                guard let v = Float(value) else { throw Invalid(field: name, message: "'\(value)' is not a number") }
+                if name == "momentum" { config.momentum = v } else { config.weightDecay = v }
+            case "roundTo":
+                guard let v = Int(value) else { throw Invalid(field: name, message: "'\(value)' is not an integer") }
+                config.roundTo = v
+            case "inputShape":
+                for spec in value.split(separator: ",") { try config.addInputShape(String(spec)) }
             default:
                 throw Invalid(field: name, message: "unknown parameter (known: \(keys.sorted().joined(separator: ", ")))")
             }
@@ -85,6 +93,26 @@ extension JobConfig {
         case "generations": generations = Int(v)
         default: population = Int(v)
         }
+    }
+
+    private mutating func addInputShape(_ spec: String) throws(Invalid) {
+        guard let (name, dims) = InputShapeSpec.parse(spec) else {
+            throw Invalid(field: "inputShape", message: "'\(spec)': expected NAME=D1xD2x..., e.g. \(InputShapeSpec.example)")
+        }
+        inputShape[name] = dims
+    }
+
+    /// `[1, 3, 224, 224]`: every dimension a positive whole number.
+    private static func dimensions(_ value: JSONValue, of input: String) throws(Invalid) -> [Int] {
+        var dims: [Int] = []
+        if case let .array(values) = value {
+            for v in values {
+                guard case let .number(d) = v, d == d.rounded(), d >= 1, d < 1e9 else { break }
+                dims.append(Int(d))
+            }
+            if !dims.isEmpty && dims.count == values.count { return dims }
+        }
+        throw Invalid(field: "inputShape", message: "'\(input)' must be a list of positive integers, e.g. [1, 3, 224, 224]")
     }
 
     private static func integer(_ v: Double, field: String) throws(Invalid) -> Int {
@@ -129,6 +157,16 @@ extension JobConfig {
         case ("holdout", .number(let v)): holdout = v
         case ("holdout", _): throw Invalid(field: "holdout", message: "must be a number in [0, 1)")
         case ("accuracyMargin", .number(let v)): accuracyMargin = v
+        case ("momentum", .number(let v)): momentum = Float(v)
+        case ("weightDecay", .number(let v)): weightDecay = Float(v)
+        case ("momentum", _), ("weightDecay", _): throw Invalid(field: key, message: "must be a number in [0, 1)")
+        case ("roundTo", .number(let v)): roundTo = try Self.integer(v, field: key)
+        case ("roundTo", _): throw Invalid(field: key, message: "must be an integer ≥ 1")
+        case ("inputShape", .string(let s)): for spec in s.split(separator: ",") { try addInputShape(String(spec)) }
+        case ("inputShape", .object(let shapes)):
+            for (name, dims) in shapes.sorted(by: { $0.key < $1.key }) { inputShape[name] = try Self.dimensions(dims, of: name) }
+        case ("inputShape", _):
+            throw Invalid(field: "inputShape", message: "must be {\"NAME\": [D1, D2, ...]} or \"\(InputShapeSpec.example)\"")
         case ("accuracyMargin", _): throw Invalid(field: "accuracyMargin", message: "must be a number of percentage points in 0...100")
         default:
             throw Invalid(field: key, message: "unknown field (known: \(Self.keys.sorted().joined(separator: ", ")))")

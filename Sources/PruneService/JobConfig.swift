@@ -57,19 +57,26 @@ public struct JobConfig: Sendable, Codable, Equatable {
     public var accuracyMargin: Double = MFISOptions.defaultAccuracyMargin
     /// Fraction of the data held out and scored; 0 scores on the training samples.
     public var holdout: Double = DataSplit.defaultHeldOutFraction
+    /// SGD momentum and weight decay of fine-tuning.
+    public var momentum: Float = TrainingOptions().momentum
+    public var weightDecay: Float = TrainingOptions().weightDecay
+    /// Kept channels per group rounded to a multiple of this (`MFISOptions.roundTo`).
+    public var roundTo: Int = 1
+    /// Shapes of graph inputs the export left symbolic, by input name (`--input-shape`).
+    public var inputShape: [String: [Int]] = [:]
 
     public init() {}
 
     public static let keys: Set<String> = [
         "rate", "budget", "criteria", "sharing", "biasCompensation", "seed", "generations", "population", "format", "finetuneEpochs", "lr", "batchSize",
         "candidates", "accuracyMargin",
-        "holdout",
+        "holdout", "momentum", "weightDecay", "roundTo", "inputShape",
     ]
 
     enum CodingKeys: String, CodingKey {
         case rate, budget, criteria, sharing, biasCompensation, seed, generations, population, format, finetuneEpochs, lr, batchSize
         case candidates, accuracyMargin
-        case holdout
+        case holdout, momentum, weightDecay, roundTo, inputShape
     }
 
     /// Missing keys take their defaults, so a job.json written before a key existed still loads.
@@ -91,11 +98,16 @@ public struct JobConfig: Sendable, Codable, Equatable {
         candidates = try c.decodeIfPresent(Int.self, forKey: .candidates)
         accuracyMargin = try c.decodeIfPresent(Double.self, forKey: .accuracyMargin) ?? defaults.accuracyMargin
         holdout = try c.decodeIfPresent(Double.self, forKey: .holdout) ?? defaults.holdout
+        momentum = try c.decodeIfPresent(Float.self, forKey: .momentum) ?? defaults.momentum
+        weightDecay = try c.decodeIfPresent(Float.self, forKey: .weightDecay) ?? defaults.weightDecay
+        roundTo = try c.decodeIfPresent(Int.self, forKey: .roundTo) ?? defaults.roundTo
+        inputShape = try c.decodeIfPresent([String: [Int]].self, forKey: .inputShape) ?? defaults.inputShape
     }
 
     /// The training recipe of a job with data: these keys, the rest at their defaults.
     public var training: TrainingOptions {
-        TrainingOptions(epochs: finetuneEpochs, learningRate: lr, batchSize: batchSize, heldOutFraction: holdout, seed: seed)
+        TrainingOptions(epochs: finetuneEpochs, learningRate: lr, batchSize: batchSize, momentum: momentum, weightDecay: weightDecay,
+                        heldOutFraction: holdout, seed: seed)
     }
 
     /// A config that does not validate: the field and what is wrong with it (HTTP 422).
@@ -115,7 +127,8 @@ public struct JobConfig: Sendable, Codable, Equatable {
             else { target = .rate(0.3) }
             let named = try criteria.map { names throws(MFISOptions.SpellingError) in try MFISOptions.parseCriteria(names) }
             let options = MFISOptions(target: target, criteria: named ?? MFISOptions.Criterion.defaults(withData: withData), sharing: sharing,
-                                      seed: seed, generations: generations, population: population, biasCompensation: biasCompensation,
+                                      seed: seed, generations: generations, population: population, roundTo: roundTo,
+                                      biasCompensation: biasCompensation,
                                       candidates: candidates, accuracyMargin: accuracyMargin)
             if let problem = options.problem() { throw Invalid(field: problem.field, message: problem.message) }
             return options
@@ -135,6 +148,8 @@ public struct JobConfig: Sendable, Codable, Equatable {
             case .epochs: throw Invalid(field: "finetuneEpochs", message: message)
             case .batchSize: throw Invalid(field: "batchSize", message: message)
             case .heldOutFraction: throw Invalid(field: "holdout", message: message)
+            case .momentum: throw Invalid(field: "momentum", message: message)
+            case .weightDecay: throw Invalid(field: "weightDecay", message: message)
             default: throw Invalid(field: "lr", message: message)
             }
         }

@@ -133,7 +133,8 @@ public final class WorkerPool: Sendable {
             // changes and at most every quarter second within one.
             let shown = Mutex((stage: "", at: Date.distantPast))
             let pipeline = PruningPipeline(
-                options: .init(mfis: options, format: formats, data: job.data.map { _ in store.dataFile(of: id) },
+                options: .init(mfis: options, format: formats, inputShapes: job.config.inputShape,
+                               data: job.data.map { _ in store.dataFile(of: id) },
                                training: job.config.training),
                 hooks: .init(
                     progress: { [self] stage, fraction in

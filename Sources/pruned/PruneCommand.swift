@@ -149,12 +149,10 @@ struct PruneCommand: ParsableCommand {
     func parsedInputShapes() throws -> [String: [Int]] {
         var shapes: [String: [Int]] = [:]
         for spec in inputShapes {
-            let parts = spec.split(separator: "=", maxSplits: 1)
-            let dims = parts.count == 2 ? parts[1].split(separator: "x").map { Int($0) } : []
-            guard parts.count == 2, !dims.isEmpty, dims.allSatisfy({ ($0 ?? 0) > 0 }) else {
-                throw ValidationError("--input-shape '\(spec)': expected NAME=D1xD2x..., e.g. input=1x3x224x224")
+            guard let (name, dims) = InputShapeSpec.parse(spec) else {
+                throw ValidationError("--input-shape '\(spec)': expected NAME=D1xD2x..., e.g. \(InputShapeSpec.example)")
             }
-            shapes[String(parts[0])] = dims.map { $0! }
+            shapes[name] = dims
         }
         return shapes
     }

@@ -30,6 +30,24 @@ import Testing
         #expect(try JobConfig.parse(json: Data(#"{"criteria": ["magnitude"]}"#.utf8)).mfisOptions(withData: true).criteria == [.magnitude])
         #expect(try JobConfig.parse(json: Data(#"{"candidates": 1}"#.utf8)).mfisOptions().candidates == 1)
         #expect(try JobConfig.parse(query: [("candidates", "6")]).mfisOptions().candidates == 6)
+        // The training recipe's momentum and weight decay, roundTo and input shapes, as on the CLI.
+        #expect(d.roundTo == 1 && old.momentum == 0.9 && old.weightDecay == 5e-4 && old.inputShape.isEmpty)
+        let more = try JobConfig.parse(json: Data(#"{"momentum": 0.5, "weightDecay": 0, "roundTo": 8, "inputShape": {"x": [1, 3, 32, 32]}}"#.utf8))
+        let moreOptions = try more.mfisOptions()
+        #expect(more.training.momentum == 0.5 && more.training.weightDecay == 0 && moreOptions.roundTo == 8)
+        #expect(more.inputShape == ["x": [1, 3, 32, 32]])
+        #expect(try JSONDecoder().decode(JobConfig.self, from: JSONEncoder().encode(more)) == more)
+        let queried = try JobConfig.parse(query: [("momentum", "0.8"), ("weightDecay", "0.001"), ("roundTo", "4"),
+                                                  ("inputShape", "x=1x3x8x8,y=1x10")])
+        #expect(queried.momentum == 0.8 && queried.weightDecay == 0.001 && queried.roundTo == 4)
+        #expect(queried.inputShape == ["x": [1, 3, 8, 8], "y": [1, 10]])
+        #expect(try JobConfig.parse(json: Data(#"{"inputShape": "x=2x4"}"#.utf8)).inputShape == ["x": [2, 4]])
+        for (bad, field) in [(#"{"momentum": 1}"#, "momentum"), (#"{"weightDecay": -0.1}"#, "weightDecay"), (#"{"roundTo": 0}"#, "roundTo"),
+                             (#"{"roundTo": 1.5}"#, "roundTo"), (#"{"inputShape": {"x": [1, 0]}}"#, "inputShape"),
+                             (#"{"inputShape": {"x": "1x3"}}"#, "inputShape"), (#"{"inputShape": "x=1x3x"}"#, "inputShape"),
+                             (#"{"inputShape": "=1x3"}"#, "inputShape"), (#"{"inputShape": 3}"#, "inputShape")] {
+            #expect { try JobConfig.parse(json: Data(bad.utf8)) } throws: { ($0 as? JobConfig.Invalid)?.field == field }
+        }
         // The accuracy margin: points, 0.5 by default (also for a job.json written before it).
         #expect(d.accuracyMargin == 0.5 && old.accuracyMargin == 0.5)
         #expect(try JobConfig.parse(json: Data(#"{"accuracyMargin": 0}"#.utf8)).mfisOptions().accuracyMargin == 0)

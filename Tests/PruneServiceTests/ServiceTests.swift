@@ -295,6 +295,32 @@ func untar(_ tar: [UInt8]) -> [(String, [UInt8])] {
         #expect(bad.status == .failed && bad.error?.code == "invalid_model" && bad.error?.message.contains("not of one backbone") == true)
     }
 
+    /// `inputShape` gives a symbolic input its shape, as `--input-shape` does: a FLOPs budget
+    /// then runs; without it the job fails saying the shape is missing; a name that is no
+    /// input fails naming the inputs there are.
+    @Test func inputShapeReachesThePipeline() async throws {
+        let h = try ServiceHarness()
+        var graph = ExampleArchitecture.vgg.build(seed: 1, inputSize: 12)
+        graph.inputs[0].shape = [.fixed(1), .fixed(3), .symbolic("h"), .symbolic("w")]
+        let model = [UInt8](try ONNXFile.write(graph))
+        func run(_ config: String) async throws -> Job {
+            let (headers, body) = ServiceHarness.multipart([("model", "net.onnx", model), ("config", nil, Array(config.utf8))])
+            let r = try await h.send(.post, "/jobs", headers: headers, body: body)
+            #expect(r.status == .accepted)
+            return try await h.waitFinished(try #require(try h.json(r)["id"] as? String))
+        }
+        let shaped = try await run(#"{"budget": "flops=0.6", "generations": 3, "population": 8, "inputShape": {"input": [1, 3, 12, 12]}}"#)
+        #expect(shaped.status == .succeeded, "\(shaped.error?.message ?? "")")
+        let summary = try #require(shaped.summary?.first)
+        let before = try #require(summary.flopsBefore), after = try #require(summary.flopsAfter)
+        #expect(before > 0 && Double(after) <= 0.6 * Double(before))
+        let unshaped = try await run(#"{"budget": "flops=0.6", "generations": 3, "population": 8}"#)
+        #expect(unshaped.status == .failed)
+        let misnamed = try await run(#"{"rate": 0.3, "generations": 3, "population": 8, "inputShape": "x=1x3x12x12"}"#)
+        #expect(misnamed.status == .failed && misnamed.error?.message.contains("not a graph input of 'net' (its inputs: input)") == true,
+                "\(misnamed.error?.message ?? "")")
+    }
+
     @Test func aBadModelIsAFailedJobNamingTheProblem() async throws {
         let h = try ServiceHarness()
         let (headers, body) = ServiceHarness.multipart([("model", "broken.onnx", Array("not a model at all".utf8))])
