@@ -169,6 +169,7 @@ struct PruneCommand: ParsableCommand {
                 let pct = m.before.params > 0 ? 100 * Double(m.after.params) / Double(m.before.params) : 100
                 print("\(m.task): params \(m.before.params) -> \(m.after.params) (\(String(format: "%.1f", pct))%), wrote \(m.outputs.joined(separator: ", "))")
                 if let a = m.accuracy { print(a.summaryLine) }
+                if let pinned = m.pinnedSummary { print(pinned) }
             }
             if report.models.count >= 2, report.mfis.bundleOmitted == nil {
                 let s = report.mfis.storage
@@ -183,6 +184,19 @@ struct PruneCommand: ParsableCommand {
 }
 
 extension PruningPipeline.OutputFormat: ExpressibleByArgument {}
+
+extension ModelReport {
+    /// `  not pruned: 3 of 12 groups (2 × Resize 'up1' ...; 1 × ...)`: groups pinned by something
+    /// other than the network's own input and output, which a user may have expected pruned.
+    var pinnedSummary: String? {
+        let pinned = groups.filter { !$0.prunable && !ChannelGroup.isBoundary(reason: $0.reason ?? "") }
+        guard !pinned.isEmpty else { return nil }
+        let counts = Dictionary(grouping: pinned, by: { $0.reason ?? "unknown" }).map { ($0.key, $0.value.count) }
+            .sorted { ($1.1, $0.0) < ($0.1, $1.0) }
+        let shown = counts.prefix(3).map { "\($0.1) × \($0.0)" } + (counts.count > 3 ? ["..."] : [])
+        return "  not pruned: \(pinned.count) of \(groups.count) channel groups (\(shown.joined(separator: "; "))); see report.json groups"
+    }
+}
 
 extension AccuracyReport {
     /// `held-out accuracy: 0.985 before, 0.612 pruned, 0.903 recalibrated, 0.979 fine-tuned`.

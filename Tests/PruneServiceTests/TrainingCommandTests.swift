@@ -34,6 +34,27 @@ import Testing
         return (dir, model.path, data.path)
     }
 
+    /// A model whose channels an unknown op pins says so on the console, not only in
+    /// report.json; a model pinned only at its input and output says nothing.
+    @Test func pruneSaysWhichGroupsAnOpPinned() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cli-pinned-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var graph = ExampleArchitecture.vgg.build(seed: 1, inputSize: 8)
+        let plain = dir.appendingPathComponent("plain.onnx")
+        try ModelFile.write(graph, format: .onnx, to: plain)
+        let relu = try #require(graph.nodes.firstIndex { $0.opType == "Relu" })
+        graph.nodes[relu].opType = "Mish"
+        let mish = dir.appendingPathComponent("mish.onnx")
+        try ModelFile.write(graph, format: .onnx, to: mish)
+        let quiet = try Self.run(["prune", plain.path, "--rate", "0.3", "--generations", "2", "--out", dir.appendingPathComponent("a").path])
+        #expect(quiet.status == 0 && !quiet.output.contains("not pruned"), "\(quiet.output)")
+        let pinned = try Self.run(["prune", mish.path, "--rate", "0.3", "--generations", "2", "--out", dir.appendingPathComponent("b").path])
+        let line = pinned.output.split(separator: "\n").first { $0.contains("not pruned:") }.map(String.init)
+        #expect(pinned.status == 0 && line?.contains("'\(graph.nodes[relu].label)'") == true, "\(pinned.output)")
+        #expect(line?.hasSuffix("see report.json groups") == true)
+    }
+
     @Test func pruneWithDataWritesTheFineTunedModelAndItsScores() throws {
         let (dir, model, data) = try Self.files()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -31,6 +31,15 @@ public struct ChannelGroup: Sendable, Codable, Equatable {
     public var reason: String?
 
     public var size: Int { channels.count }
+
+    /// The reasons every network has (its input's channels, its output's classes), as against
+    /// an op or a shape that pins channels the user may have expected pruned.
+    public static func isBoundary(reason: String) -> Bool {
+        reason.hasPrefix(graphInputReason) || reason.hasPrefix(graphOutputReason)
+    }
+
+    static let graphInputReason = "comes from graph input"
+    static let graphOutputReason = "reaches graph output"
 }
 
 public struct ChannelSite: Sendable, Equatable {

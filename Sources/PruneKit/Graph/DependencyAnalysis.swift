@@ -72,12 +72,12 @@ struct DependencyAnalysis {
         for input in graph.dataInputs {
             // The channel count may be declared even where the spatial size is not (state_dict graphs).
             if let c = shapes.shape(input.name).flatMap({ $0.count >= 2 ? $0[1] : nil }) ?? input.shape.flatMap({ $0.count >= 2 ? $0[1].value : nil }) {
-                maps[input.name] = fresh(c, name: "input \(input.name)", blockedBecause: "comes from graph input '\(input.name)'")
+                maps[input.name] = fresh(c, name: "input \(input.name)", blockedBecause: "\(ChannelGroup.graphInputReason) '\(input.name)'")
             }
         }
         for index in graph.topologicalOrder() { visit(index) }
         for output in graph.outputs {
-            if let m = maps[output.name] ?? pendingFlatten[output.name] { block(m, "reaches graph output '\(output.name)'") }
+            if let m = maps[output.name] ?? pendingFlatten[output.name] { block(m, "\(ChannelGroup.graphOutputReason) '\(output.name)'") }
         }
         // A weight shared by several nodes (tied weights) couples their channels position by position.
         var firstSite: [String: Int] = [:]
