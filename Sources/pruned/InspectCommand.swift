@@ -14,14 +14,23 @@ struct InspectCommand: ParsableCommand {
     @Flag(help: "Print JSON instead of text.")
     var json = false
 
+    @Option(name: .customLong("input-shape"), help: ArgumentHelp(InputShapeOption.help + " FLOPs need every dimension."))
+    var inputShapes: [String] = []
+
     func validate() throws {
         guard ModelFormat(path: model) != nil else { throw ValidationError("\(model): expected a .onnx or .safetensors file") }
+        _ = try InputShapeOption.parse(inputShapes)
     }
 
     func run() throws {
         let loaded: LoadedModel
         do { loaded = try ModelFile.load(URL(argument: model)) } catch { throw fail(error) }
-        let summary = ModelSummary(loaded)
+        let shapes = try InputShapeOption.parse(inputShapes)
+        let inputs = loaded.graph.dataInputs.map(\.name)
+        if let unknown = shapes.keys.sorted().first(where: { !inputs.contains($0) }) {
+            throw ValidationError("--input-shape: '\(unknown)' is not a graph input of \(model) (its inputs: \(inputs.joined(separator: ", ")))")
+        }
+        let summary = ModelSummary(loaded, inputShapes: shapes)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -76,7 +76,7 @@ struct PruneCommand: ParsableCommand {
     @Option(help: "Output format: same (as the input), onnx, safetensors or both.")
     var format: PruningPipeline.OutputFormat = .same
 
-    @Option(name: .customLong("input-shape"), help: "Shape of a graph input whose declared shape is symbolic, e.g. input=1x3x224x224 (repeatable).")
+    @Option(name: .customLong("input-shape"), help: ArgumentHelp(InputShapeOption.help))
     var inputShapes: [String] = []
 
     @Option(help: "Data file (.safetensors) to score, recalibrate and fine-tune with.")
@@ -146,16 +146,7 @@ struct PruneCommand: ParsableCommand {
         String(field.flatMap { $0.isUppercase ? ["-", Character($0.lowercased())] : [$0] })
     }
 
-    func parsedInputShapes() throws -> [String: [Int]] {
-        var shapes: [String: [Int]] = [:]
-        for spec in inputShapes {
-            guard let (name, dims) = InputShapeSpec.parse(spec) else {
-                throw ValidationError("--input-shape '\(spec)': expected NAME=D1xD2x..., e.g. \(InputShapeSpec.example)")
-            }
-            shapes[name] = dims
-        }
-        return shapes
-    }
+    func parsedInputShapes() throws -> [String: [Int]] { try InputShapeOption.parse(inputShapes) }
 
     func run() throws {
         var settings = PruningPipeline.Options(mfis: try options(), format: format, inputShapes: try parsedInputShapes(),

@@ -26,4 +26,14 @@ import Testing
         let firstLine = Self.summary(graph).text.split(separator: "\n").first.map(String.init)
         #expect(firstLine?.hasSuffix("FLOPs unknown (input 'input' has no fixed shape: [1, 3, h, w])") == true, "\(firstLine ?? "")")
     }
+
+    /// `inspect --input-shape`: given the shape, the symbolic model's FLOPs are the fixed one's.
+    @Test func aGivenInputShapeCountsTheFlops() throws {
+        let fixed = ExampleArchitecture.vgg.build(seed: 1, inputSize: 12)
+        var graph = fixed
+        graph.inputs[0].shape = [.fixed(1), .fixed(3), .symbolic("h"), .symbolic("w")]
+        let given = ModelSummary(LoadedModel(task: "net", format: .onnx, graph: graph, metadata: [:]), inputShapes: ["input": [1, 3, 12, 12]])
+        let flops = try #require(given.stats.flops)
+        #expect(flops == Self.summary(fixed).stats.flops && given.flopsUnknown == nil)
+    }
 }

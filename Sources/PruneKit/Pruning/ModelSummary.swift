@@ -17,9 +17,10 @@ public struct ModelSummary: Sendable, Codable {
     /// inference does not know).
     public var flopsUnknown: String?
 
-    public init(_ model: LoadedModel) {
+    /// `inputShapes`: shapes for data inputs the export left symbolic, by name (`--input-shape`).
+    public init(_ model: LoadedModel, inputShapes: [String: [Int]] = [:]) {
         let graph = model.graph.constantsAsInitializers()  // as the pruner sees it
-        let shapes = ShapeInference(graph: graph)
+        let shapes = ShapeInference(graph: graph, inputShapes: inputShapes)
         let analysis = ChannelGroups.analyze(graph, shapes: shapes)
         task = model.task
         format = model.format
@@ -32,7 +33,7 @@ public struct ModelSummary: Sendable, Codable {
             GroupReport(name: $0.name, producers: $0.producers, total: $0.size, kept: $0.size, prunable: $0.prunable, reason: $0.reason, removed: [])
         }
         if stats.flops == nil {
-            if let input = graph.dataInputs.first(where: { $0.shape.map { $0.dropFirst().contains { $0.value == nil } } ?? true }) {
+            if let input = graph.dataInputs.first(where: { inputShapes[$0.name] == nil && ($0.shape.map { $0.dropFirst().contains { $0.value == nil } } ?? true) }) {
                 flopsUnknown = "input '\(input.name)' has no fixed shape" + (input.shape.map { ": [\($0.map(\.description).joined(separator: ", "))]" } ?? "")
             } else if let stop = layers.first(where: { $0.output == nil }) {
                 flopsUnknown = "no output shape from layer '\(stop.name)' (\(stop.op)) on"
