@@ -12,6 +12,9 @@ extension JobConfig {
             }
             throw Invalid(field: "config", message: "not valid JSON")
         }
+        if let key = JSONDuplicateKeys.first(in: json) {
+            throw Invalid(field: key, message: "given more than once; give it once")
+        }
         var config = JobConfig()
         if object["budget"] != nil && object["rate"] != nil {
             throw Invalid(field: "budget", message: "give a rate or a budget, not both")

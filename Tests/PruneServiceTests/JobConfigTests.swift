@@ -48,6 +48,15 @@ import Testing
                              (#"{"inputShape": "=1x3"}"#, "inputShape"), (#"{"inputShape": 3}"#, "inputShape")] {
             #expect { try JobConfig.parse(json: Data(bad.utf8)) } throws: { ($0 as? JobConfig.Invalid)?.field == field }
         }
+        // A key given twice is named, however it is spelt; nested objects may repeat keys of the top.
+        for json in [#"{"rate": 0.3, "rate": 0.5}"#, #"{"rate": 0.3, "seed": 1, "r\u0061te" : 0.5}"#] {
+            #expect { try JobConfig.parse(json: Data(json.utf8)) } throws: {
+                ($0 as? JobConfig.Invalid) == JobConfig.Invalid(field: "rate", message: "given more than once; give it once")
+            }
+        }
+        #expect(try JobConfig.parse(json: Data(#"{"inputShape": {"rate": [1, 3], "seed": [2]}, "rate": 0.3, "criteria": ["magnitude", "magnitude"]}"#.utf8)).rate == 0.3)
+        // An escaped quote inside a string does not end it: `"rate": ` in there is no key.
+        #expect(try JobConfig.parse(json: Data(#"{"seed": 1, "inputShape": "a\"seed\": =1x3"}"#.utf8)).seed == 1)
         // The accuracy margin: points, 0.5 by default (also for a job.json written before it).
         #expect(d.accuracyMargin == 0.5 && old.accuracyMargin == 0.5)
         #expect(try JobConfig.parse(json: Data(#"{"accuracyMargin": 0}"#.utf8)).mfisOptions().accuracyMargin == 0)
