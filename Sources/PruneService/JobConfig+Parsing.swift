@@ -73,7 +73,7 @@ extension JobConfig {
                 guard let v = Int(value) else { throw Invalid(field: name, message: "'\(value)' is not an integer") }
                 config.roundTo = v
             case "inputShape":
-                for spec in value.split(separator: ",") { try config.addInputShape(String(spec)) }
+                try config.setInputShapes(value)
             default:
                 throw Invalid(field: name, message: "unknown parameter (known: \(keys.sorted().joined(separator: ", ")))")
             }
@@ -98,11 +98,12 @@ extension JobConfig {
         }
     }
 
-    private mutating func addInputShape(_ spec: String) throws(Invalid) {
-        guard let (name, dims) = InputShapeSpec.parse(spec) else {
-            throw Invalid(field: "inputShape", message: "'\(spec)': expected NAME=D1xD2x..., e.g. \(InputShapeSpec.example)")
+    /// `a=1x3x8x8,b=1x10`: every spec must parse, no name twice.
+    private mutating func setInputShapes(_ text: String) throws(Invalid) {
+        switch InputShapeSpec.parse(text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)) {
+        case let .success(shapes): inputShape = shapes
+        case let .failure(problem): throw Invalid(field: "inputShape", message: problem.message)
         }
-        inputShape[name] = dims
     }
 
     /// `[1, 3, 224, 224]`: every dimension a positive whole number.
@@ -165,9 +166,15 @@ extension JobConfig {
         case ("momentum", _), ("weightDecay", _): throw Invalid(field: key, message: "must be a number in [0, 1)")
         case ("roundTo", .number(let v)): roundTo = try Self.integer(v, field: key)
         case ("roundTo", _): throw Invalid(field: key, message: "must be an integer ≥ 1")
-        case ("inputShape", .string(let s)): for spec in s.split(separator: ",") { try addInputShape(String(spec)) }
+        case ("inputShape", .string(let s)): try setInputShapes(s)
         case ("inputShape", .object(let shapes)):
-            for (name, dims) in shapes.sorted(by: { $0.key < $1.key }) { inputShape[name] = try Self.dimensions(dims, of: name) }
+            var parsed: [String: [Int]] = [:]
+            for (name, dims) in shapes.sorted(by: { $0.key < $1.key }) {
+                if let problem = InputShapeSpec.add(name, try Self.dimensions(dims, of: name), to: &parsed) {
+                    throw Invalid(field: "inputShape", message: problem.message)
+                }
+            }
+            inputShape = parsed
         case ("inputShape", _):
             throw Invalid(field: "inputShape", message: "must be {\"NAME\": [D1, D2, ...]} or \"\(InputShapeSpec.example)\"")
         case ("accuracyMargin", _): throw Invalid(field: "accuracyMargin", message: "must be a number of percentage points in 0...100")

@@ -55,7 +55,14 @@ public final class JobStore: Sendable {
         public var removedUploads = 0
         public var removedBroken: [String] = []
         public var quarantined: [String] = []
+        /// Jobs found running once too often: failed as `interrupted`, not queued again.
+        public var abandoned: [String] = []
     }
+
+    /// A job the service was stopped under (a crash, a kill) this many times is failed instead
+    /// of queued again: if the job itself brings the process down, retrying forever would
+    /// keep the whole service down.
+    public static let maxAttempts = 3
 
     /// Loads every job; those found `running` go back to `queued` (a restart interrupted them);
     /// uploads that never completed are removed, and so are job folders without a readable `job.json`.
@@ -87,7 +94,19 @@ public final class JobStore: Sendable {
                 continue
             }
             let json: [UInt8]
-            if job.status == .running {
+            if job.status == .running && job.attempts + 1 >= Self.maxAttempts {
+                let stage = job.stage
+                job.attempts += 1
+                job.status = .failed
+                job.stage = "failed"
+                job.finishedAt = Date()
+                job.etaSeconds = nil
+                job.error = Job.Failure(code: "interrupted", message: "the service stopped \(job.attempts) times while this job ran "
+                    + "(a crash or a kill, last during stage '\(stage)'); it is not retried again")
+                json = try persist(job)
+                r.abandoned.append(job.id)
+                logger.error("job interrupted too often; failed", metadata: ["job": "\(job.id)", "attempts": "\(job.attempts)"])
+            } else if job.status == .running {
                 job.status = .queued
                 job.stage = "queued"
                 job.progress = 0

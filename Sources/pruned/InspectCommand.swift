@@ -26,10 +26,7 @@ struct InspectCommand: ParsableCommand {
         let loaded: LoadedModel
         do { loaded = try ModelFile.load(URL(argument: model)) } catch { throw fail(error) }
         let shapes = try InputShapeOption.parse(inputShapes)
-        let inputs = loaded.graph.dataInputs.map(\.name)
-        if let unknown = shapes.keys.sorted().first(where: { !inputs.contains($0) }) {
-            throw ValidationError("--input-shape: '\(unknown)' is not a graph input of \(model) (its inputs: \(inputs.joined(separator: ", ")))")
-        }
+        if let problem = InputShapeSpec.problem(shapes, for: loaded.graph, model: loaded.task) { throw fail(problem) }
         let summary = ModelSummary(loaded, inputShapes: shapes)
         if json {
             let encoder = JSONEncoder()

@@ -94,7 +94,7 @@ struct PruneCommand: ParsableCommand {
     @Option(help: ArgumentHelp("With --data: recalibrate and score this many members of the final front (the default pick, the knee or nearest-ideal point, the least-losing member at each of several storage levels, each objective's extreme); 1 keeps the default pick. Default 8, or 1 with --finetune-epochs above 0 (measured: after fine-tuning the default pick did as well and shares more). Ignored without --data.", valueName: "K"))
     var candidates: Int?
 
-    @Option(name: .customLong("accuracy-margin"), help: ArgumentHelp("With --data and several candidates: the mean accuracy (percentage points, on the scored samples) a candidate storing less may lose against the lowest-loss one and still be kept instead; of those, the one storing least is kept. 0 keeps the lowest loss.", valueName: "POINTS"))
+    @Option(name: .customLong("accuracy-margin"), help: ArgumentHelp("With --data, several candidates and several models (one model has nothing to share and keeps the lowest loss): the mean accuracy (percentage points, on the scored samples) a candidate storing less may lose against the lowest-loss one and still be kept instead; of those, the one storing least is kept. 0 keeps the lowest loss.", valueName: "POINTS"))
     var accuracyMargin: Double = MFISOptions.defaultAccuracyMargin
 
     @OptionGroup(title: "Training recipe (with --data)")

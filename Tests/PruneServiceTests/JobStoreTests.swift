@@ -52,6 +52,28 @@ func temporaryDirectory() -> URL {
         #expect(third.job(running.id)?.attempts == 1)
     }
 
+    /// A job that brings the process down must not keep the service down: the third time it is
+    /// found running it fails as `interrupted` instead of going back to the queue.
+    @Test func aJobInterruptedThreeTimesFailsInsteadOfLoopingForever() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let id = try makeJob(try JobStore(dataDirectory: dir)).id
+        var outcomes: [(Job.Status, Int)] = []
+        for _ in 0..<4 {
+            let store = try JobStore(dataDirectory: dir)
+            try store.recover()
+            if store.job(id)?.status == .queued { try store.update(id) { $0.status = .running; $0.stage = "optimize" } }
+            let job = try #require(store.job(id))
+            outcomes.append((job.status, job.attempts))
+        }
+        // Recovered while running: requeued (attempt 1), requeued (2), failed (3); then it stays failed.
+        #expect(outcomes.map(\.1) == [0, 1, 2, 3])
+        #expect(outcomes.map(\.0) == [.running, .running, .running, .failed])
+        let failed = try JobStore(dataDirectory: dir)
+        #expect(try failed.recover().abandoned.isEmpty)  // already failed: nothing more to do
+        #expect(failed.job(id)?.error?.code == "interrupted" && failed.job(id)?.error?.message.contains("stage 'optimize'") == true)
+    }
+
     @Test func listsNewestFirstWithCursorAndFilter() throws {
         let dir = temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }

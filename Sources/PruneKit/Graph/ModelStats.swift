@@ -22,24 +22,30 @@ public struct ModelStats: Sendable, Codable, Equatable {
 
     public init(graph: Graph, shapes: ShapeInference) {
         params = graph.initializers.values.filter { $0.dtype.isFloatingPoint }.reduce(0) { $0 + $1.count }
-        var total = 0
-        var known = true
+        // Checked arithmetic: shapes come from the file (a declared input, a weight), and a
+        // count past Int's range is "unknown", not a crash.
+        var total: Int? = 0
+        func add(_ factors: [Int]) {
+            guard let sum = total, let product = ShapeInference.product(factors) else { total = nil; return }
+            let (s, overflow) = sum.addingReportingOverflow(product)
+            total = overflow ? nil : s
+        }
         for node in graph.nodes {
             switch node.opType {
             case "Conv":
                 guard let w = graph.initializers[node.inputs[1]]?.shape ?? shapes.shape(node.inputs[1]),
-                      let y = shapes.shape(node.outputs[0]) else { known = false; continue }
+                      let y = shapes.shape(node.outputs[0]) else { total = nil; continue }
                 // Each output element reads (Cin / group) · k_h · k_w inputs; per sample.
-                total += y.dropFirst().reduce(1, *) * w.dropFirst().reduce(1, *)
+                add(Array(y.dropFirst()) + Array(w.dropFirst()))
             case "Gemm", "MatMul":
-                guard let a = shapes.shape(node.inputs[0]), let y = shapes.shape(node.outputs[0]), a.count >= 2 else { known = false; continue }
+                guard let a = shapes.shape(node.inputs[0]), let y = shapes.shape(node.outputs[0]), a.count >= 2 else { total = nil; continue }
                 let k = node.opType == "Gemm" && node.int("transA") == 1 ? a[0] : a[a.count - 1]
-                let rowsPerSample = a.count > 2 ? a.dropFirst().dropLast().reduce(1, *) : 1
-                total += rowsPerSample * y[y.count - 1] * k
+                let rows = a.count > 2 ? Array(a.dropFirst().dropLast()) : []
+                add(rows + [y[y.count - 1], k])
             default:
                 continue
             }
         }
-        macs = known ? total : nil
+        macs = total
     }
 }

@@ -17,22 +17,49 @@ public struct ShapeInference: Sendable {
             if !t.dtype.isFloatingPoint && t.count <= 64 { constants[name] = t.int64s() }
         }
         for input in graph.dataInputs {
-            if let s = inputShapes[input.name] { shapes[input.name] = s; continue }
+            if let s = inputShapes[input.name] {
+                if Self.elementCount(s) != nil { shapes[input.name] = s }
+                continue
+            }
             guard let dims = input.shape else { continue }
             var s: [Int] = []
             for (i, d) in dims.enumerated() {
                 if let v = d.value { s.append(v) } else if i == 0 { s.append(batch) } else { s = []; break }
             }
-            if s.count == dims.count { shapes[input.name] = s }
+            if s.count == dims.count, Self.elementCount(s) != nil { shapes[input.name] = s }
         }
         for index in graph.topologicalOrder() { infer(graph.nodes[index], graph: graph) }
     }
 
     public func shape(_ value: String) -> [Int]? { shapes[value] }
 
+    /// No inferred tensor is larger than this (elements per sample, 16 GiB of floats): a shape
+    /// beyond it — a given or declared input shape, a Reshape target — is left unknown, so
+    /// that the products taken of shapes (FLOPs, flatten widths) cannot overflow.
+    public static let maxElements = 1 << 32
+
+    /// The product of `dims`, nil when one is negative or it passes `maxElements`.
+    public static func elementCount(_ dims: [Int]) -> Int? {
+        product(dims).flatMap { $0 <= maxElements ? $0 : nil }
+    }
+
+    /// The product of `dims`, nil when one is negative or it overflows.
+    public static func product(_ dims: [Int]) -> Int? {
+        var p = 1
+        for d in dims {
+            guard d >= 0 else { return nil }
+            let (next, overflow) = p.multipliedReportingOverflow(by: d)
+            guard !overflow else { return nil }
+            p = next
+        }
+        return p
+    }
+
     private mutating func infer(_ node: Node, graph: Graph) {
         let ins = node.inputs.map { $0.isEmpty ? nil : shapes[$0] }
-        func set(_ s: [Int]?, _ slot: Int = 0) { if let s, slot < node.outputs.count { shapes[node.outputs[slot]] = s } }
+        func set(_ s: [Int]?, _ slot: Int = 0) {
+            if let s, slot < node.outputs.count, Self.elementCount(s) != nil { shapes[node.outputs[slot]] = s }
+        }
         func constant(_ slot: Int) -> [Int64]? { slot < node.inputs.count ? constants[node.inputs[slot]] : nil }
         let x = ins.first ?? nil
 
@@ -220,10 +247,9 @@ public struct ShapeInference: Sendable {
             guard i < input.count else { return nil }
             out[i] = input[i]
         }
-        let total = input.reduce(1, *)
+        guard let total = elementCount(input) else { return nil }
         let inferred = out.indices.filter { out[$0] == -1 }
-        guard inferred.count <= 1, out.allSatisfy({ $0 >= -1 }) else { return nil }
-        let known = out.filter { $0 != -1 }.reduce(1, *)
+        guard inferred.count <= 1, out.allSatisfy({ $0 >= -1 }), let known = elementCount(out.filter { $0 != -1 }) else { return nil }
         if let i = inferred.first {
             guard known > 0, total % known == 0 else { return nil }
             out[i] = total / known

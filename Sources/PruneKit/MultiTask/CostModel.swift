@@ -213,23 +213,25 @@ private struct TermBuilder {
         var out: [CostModel.Term] = []
         for node in task.graph.nodes where ["Conv", "Gemm", "MatMul"].contains(node.opType) {
             guard node.inputs.count > 1 else { return nil }
-            let factor: Int
-            let k: Int
+            // In Double: the shapes come from the file, and their products may pass Int's range.
+            let factor: Double
+            let k: Double
+            func product(_ dims: some Sequence<Int>) -> Double { dims.reduce(1) { $0 * Double($1) } }
             if node.opType == "Conv" {
                 guard let y = task.shapes.shape(node.outputs[0]), y.count >= 2,
                       let w = task.graph.initializers[node.inputs[1]]?.shape ?? task.shapes.shape(node.inputs[1]) else { return nil }
-                factor = y.dropFirst(2).reduce(1, *)
-                k = w.reduce(1, *)
+                factor = product(y.dropFirst(2))
+                k = product(w)
             } else {
                 guard let a = task.shapes.shape(node.inputs[0]), let y = task.shapes.shape(node.outputs[0]), a.count >= 2 else { return nil }
-                factor = a.count > 2 ? a.dropFirst().dropLast().reduce(1, *) : 1
-                k = y[y.count - 1] * (node.opType == "Gemm" && node.int("transA") == 1 ? a[0] : a[a.count - 1])
+                factor = a.count > 2 ? product(a.dropFirst().dropLast()) : 1
+                k = Double(y[y.count - 1]) * Double(node.opType == "Gemm" && node.int("transA") == 1 ? a[0] : a[a.count - 1])
             }
             if var t = terms[node.inputs[1]] {
-                t.coefficient *= Double(factor)
+                t.coefficient *= factor
                 out.append(t)
             } else {
-                constant += Double(factor * k)
+                constant += factor * k
             }
         }
         return (constant, out)

@@ -1,6 +1,6 @@
 /// A member of the final front put forward for calibration data to decide between
-/// (ALGORITHM.md §3): with data, up to K of them are recalibrated and the one with the lowest
-/// held-out loss is taken.
+/// (ALGORITHM.md §3): with data, up to K of them are recalibrated and scored, and
+/// `CandidateChoice` keeps one.
 public struct MFISCandidate: Sendable, Equatable {
     /// `[t][p][i]`, as `MFISSolution.keep`.
     public var keep: [[[Bool]]]
@@ -9,8 +9,8 @@ public struct MFISCandidate: Sendable, Equatable {
     public var objectives: [Double]
     /// Its index in the front.
     public var index: Int
-    /// Why it is a candidate: `nearest-ideal`, `knee`, `extreme of <objective>` (several when
-    /// one member is all of them).
+    /// Why it is a candidate: `nearest-ideal`, `knee`, `least loss storing at most <size>`,
+    /// `extreme of <objective>` (several when one member is all of them).
     public var reasons: [String]
 }
 
@@ -58,8 +58,11 @@ extension MFISSearch {
         case .adaptive: named.append((nearestToIdeal(front), "nearest-ideal"))
         case .rate, .budget: if let knee = FrontChoice.knee(front) { named.append((knee, "knee")) }
         }
-        named += StorageLevels.fractions.compactMap(levels.member)
-        for (k, name) in names.enumerated() {
+        // Where every member stores the same (one model at a rate: nothing is shared), storage
+        // levels and the size extreme would name arbitrary members.
+        let sizesDiffer = levels.largest - levels.smallest > 1e-12
+        if sizesDiffer { named += StorageLevels.fractions.compactMap(levels.member) }
+        for (k, name) in names.enumerated() where sizesDiffer || k != size {
             let best = front.indices.min { (front[$0][k], $0) < (front[$1][k], $1) }!
             named.append((best, "extreme of \(name)"))
         }

@@ -100,7 +100,7 @@ public struct MFISOptions: Sendable, Equatable {
     /// 1 takes the default pick; without data only the default pick is ever used. nil:
     /// `candidateCount(fineTuning:)` decides.
     public var candidates: Int?
-    /// With several candidates scored: the mean accuracy, in percentage points, that a candidate
+    /// With several candidates scored in a multi-task job: the mean accuracy, in percentage points, that a candidate
     /// storing less may lose against the lowest-loss one and still be taken instead
     /// (`CandidateChoice`). 0 keeps the lowest loss, as ALGORITHM.md §3 has it.
     public var accuracyMargin: Double

@@ -58,7 +58,7 @@ public enum MFISSearch {
         if case let .budget(measure, fraction) = options.target {
             if measure == .flops && problem.cost.macs == nil {
                 throw Unreachable(description: "a FLOPs budget needs every conv's output shape, and the model's input shape is not fixed: "
-                    + "export it with a fixed input shape, or give one (pruned prune --input-shape NAME=1x3x224x224)")
+                    + "export it with a fixed input shape, or give one (pruned prune --input-shape NAME=1x3x224x224; the service's inputShape)")
             }
             let smallest = problem.uniformCounts(rate: 0.999_999)
             if problem.budgetViolation(smallest) > 0 {

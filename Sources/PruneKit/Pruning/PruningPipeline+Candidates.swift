@@ -35,7 +35,9 @@ extension PruningPipeline {
                 chosen: false,
                 auditAccuracy: comparison.audit == nil ? nil : scores.reduce(0) { $0 + ($1.audit ?? 0) } / Double(max(1, scores.count))))
         }
-        let margin = options.mfis.accuracyMargin
+        // The margin trades accuracy for sharing: with one model there is nothing to share,
+        // and a smaller member would only prune more than the rule asked (adaptive rates).
+        let margin = found.aligned.tasks.count > 1 ? options.mfis.accuracyMargin : 0
         let at = CandidateChoice.pick(entries.map { .init(loss: $0.heldOutLoss, accuracy: $0.meanAccuracy, size: $0.objectives.last ?? 0) },
                                       margin: margin / 100)
         let lowest = CandidateChoice.pick(entries.map { .init(loss: $0.heldOutLoss, accuracy: $0.meanAccuracy, size: 0) }, margin: 0)

@@ -115,7 +115,7 @@ public struct PruningPipeline: Sendable {
             loaded.append(try ModelFile.load(url))
         }
         let formats = try loaded.map(formats(for:))
-        try checkInputShapesNameInputs(of: loaded)
+        try checkInputShapes(of: loaded)
         if let other = loaded.first(where: { $0.format != loaded[0].format }) {
             throw Failure(message: "models '\(loaded[0].task)' (\(loaded[0].format.rawValue)) and '\(other.task)' (\(other.format.rawValue)) are in "
                 + "different formats, whose graphs never line up: send every task model as ONNX (or every one as safetensors)")
@@ -195,13 +195,12 @@ public struct PruningPipeline: Sendable {
         return report
     }
 
-    /// A shape given for a name that is no graph input (a typo) would be left unused, and the
-    /// FLOPs it was given for stay unknown: an error instead, listing the inputs there are.
-    private func checkInputShapesNameInputs(of models: [LoadedModel]) throws {
-        for name in options.inputShapes.keys.sorted() {
-            for model in models where !model.graph.inputs.contains(where: { $0.name == name }) {
-                let inputs = model.graph.dataInputs.map(\.name).joined(separator: ", ")
-                throw Failure(message: "input shape given for '\(name)', which is not a graph input of '\(model.task)' (its inputs: \(inputs))")
+    /// A shape given for a name that is no graph input (a typo) would be left unused, and one
+    /// that contradicts the declared shape would pin channels for no reason: errors instead.
+    private func checkInputShapes(of models: [LoadedModel]) throws {
+        for model in models {
+            if let problem = InputShapeSpec.problem(options.inputShapes, for: model.graph, model: model.task) {
+                throw Failure(message: problem.message)
             }
         }
     }
