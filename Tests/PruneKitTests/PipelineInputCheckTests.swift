@@ -45,13 +45,13 @@ import Testing
     }
 
     /// A FLOPs budget on a model whose input height and width are symbolic: the message says
-    /// what to do both on the CLI and in the service, which has no `--input-shape`.
+    /// what to do both on the CLI (`--input-shape`) and in the service (`inputShape`).
     @Test func aFLOPsBudgetWithoutInputShapeSaysHowToGiveOne() throws {
         var graph = ExampleArchitecture.vgg.build(seed: 1, inputSize: 12)
         graph.inputs[0].shape = [.fixed(1), .fixed(3), .symbolic("h"), .symbolic("w")]
         let options = MFISOptions(target: .budget(.flops, 0.5), generations: 2, population: 8)
         let error = #expect(throws: MFISSearch.Unreachable.self) { try MultiTaskPruner(options: options).prune([graph], tasks: ["net"]) }
         #expect(error?.description == "a FLOPs budget needs every conv's output shape, and the model's input shape is not fixed: "
-            + "export it with a fixed input shape, or give one (pruned prune --input-shape NAME=1x3x224x224)")
+            + "export it with a fixed input shape, or give one (pruned prune --input-shape NAME=1x3x224x224; the service's inputShape)")
     }
 }
