@@ -36,7 +36,7 @@ public struct ModelSummary: Sendable, Codable {
             if let input = graph.dataInputs.first(where: { inputShapes[$0.name] == nil && ($0.shape.map { $0.dropFirst().contains { $0.value == nil } } ?? true) }) {
                 flopsUnknown = "input '\(input.name)' has no fixed shape" + (input.shape.map { ": [\($0.map(\.description).joined(separator: ", "))]" } ?? "")
             } else if let stop = layers.first(where: { $0.output == nil }) {
-                flopsUnknown = "no output shape from layer '\(stop.name)' (\(stop.op)) on"
+                flopsUnknown = "from layer '\(stop.name)' (\(stop.op)) on, no output shapes"
             }
         }
     }
