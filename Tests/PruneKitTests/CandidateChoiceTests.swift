@@ -82,6 +82,11 @@ import Testing
         #expect(list.flatMap(\.reasons).allSatisfy { !$0.hasPrefix("least loss storing") && $0 != "extreme of size" })
         #expect(MFISSearch.candidateIndices(front: front, chosen: 2, chosenReason: "nearest-ideal", target: .rate(0.3),
                                             names: ["a", "b", "size"], limit: 1).map(\.index) == [2])
+        // One model, sizes that differ (an adaptive rate): only the top level, the least loss overall.
+        let sized: [[Double]] = [[0, 1, 1], [1, 0, 1], [0.5, 0.5, 0.2], [0.2, 0.2, 0.9], [0.9, 0.9, 0.1]]
+        let one = MFISSearch.candidateIndices(front: sized, chosen: 2, chosenReason: "nearest-ideal", target: .rate(0.3),
+                                              names: ["a", "b", "size"], limit: 10, smallerLevels: false)
+        #expect(one.flatMap(\.reasons).filter { $0.hasPrefix("least loss storing") } == ["least loss storing at most 1"])
     }
 
     /// One model has nothing to share: whatever the margin, the lowest loss is kept.

@@ -37,14 +37,16 @@ extension MFISSearch {
     ///    data sees what each step of sharing costs, not only the extremes;
     /// 4. the member that is best in each objective, in objective order (the lowest index
     ///    among ties).
-    /// A member named twice is listed once, with both reasons.
+    /// A member named twice is listed once, with both reasons. Without `smallerLevels` (one
+    /// model: the accuracy margin does not apply, so nothing smaller than the lowest loss can
+    /// be kept) only the top storage level is put forward.
     ///
     /// With an adaptive rate, members larger (`size`, the last objective) than the knee are not
     /// put forward: held-out loss only falls as less is pruned, so it would always take the
     /// member that prunes least. The knee bounds the size (`CandidateChoice` may still keep a
     /// smaller member within its margin); the data decides how.
     static func candidateIndices(front: [[Double]], chosen: Int, chosenReason: String, target: MFISOptions.Target,
-                                 names: [String], limit: Int) -> [(index: Int, reasons: [String])] {
+                                 names: [String], limit: Int, smallerLevels: Bool = true) -> [(index: Int, reasons: [String])] {
         guard !front.isEmpty else { return [] }
         let size = front[0].count - 1
         var eligible = Array(front.indices)
@@ -61,7 +63,7 @@ extension MFISSearch {
         // Where every member stores the same (one model at a rate: nothing is shared), storage
         // levels and the size extreme would name arbitrary members.
         let sizesDiffer = levels.largest - levels.smallest > 1e-12
-        if sizesDiffer { named += StorageLevels.fractions.compactMap(levels.member) }
+        if sizesDiffer { named += (smallerLevels ? StorageLevels.fractions : [1]).compactMap(levels.member) }
         for (k, name) in names.enumerated() where sizesDiffer || k != size {
             let best = front.indices.min { (front[$0][k], $0) < (front[$1][k], $1) }!
             named.append((best, "extreme of \(name)"))

@@ -116,7 +116,8 @@ public enum MFISSearch {
                               evaluation: Evaluation(objectives: members[chosen].objectives), names: names, front: front, chosen: chosen,
                               reason: reason, generations: result.generations, evaluations: result.evaluations)
         picked.candidates = candidateIndices(front: front, chosen: chosen, chosenReason: pick, target: options.target, names: names,
-                                             limit: options.candidateCount(fineTuning: false)).map { index, reasons in
+                                             limit: options.candidateCount(fineTuning: false),
+                                             smallerLevels: problem.taskCount > 1).map { index, reasons in
             let c = solution(problem, MFISArchive.unpack(members[index].packed, count: problem.layout.bitCount),
                              evaluation: Evaluation(objectives: members[index].objectives), names: names, front: front, chosen: index,
                              reason: "", generations: 0, evaluations: 0)
