@@ -133,10 +133,16 @@ enum CandidateChoice {
     /// for its size either. Ties keep the earlier candidate: the search's own pick comes first.
     static func pick(_ candidates: [Scored], margin: Double) -> Int {
         func ranked(_ i: Int) -> Double { candidates[i].loss.isFinite ? candidates[i].loss : .infinity }
-        let lowest = candidates.indices.min { (ranked($0), $0) < (ranked($1), $1) }!
+        let lowest = lowestLoss(candidates)
         guard margin > 0, candidates[lowest].loss.isFinite else { return lowest }
         let floor = candidates[lowest].accuracy - margin
         let near = candidates.indices.filter { candidates[$0].loss.isFinite && candidates[$0].accuracy >= floor - 1e-12 }
         return near.min { (candidates[$0].size, ranked($0), $0) < (candidates[$1].size, ranked($1), $1) } ?? lowest
+    }
+
+    /// Index of the lowest loss (ALGORITHM.md §3's pick), NaN last, the earlier among ties.
+    static func lowestLoss(_ candidates: [Scored]) -> Int {
+        func ranked(_ i: Int) -> Double { candidates[i].loss.isFinite ? candidates[i].loss : .infinity }
+        return candidates.indices.min { (ranked($0), $0) < (ranked($1), $1) }!
     }
 }

@@ -7,7 +7,7 @@ extension PruningPipeline {
     /// scored on held-out samples. Candidates are judged one at a time and not kept (K builds
     /// of T models would not fit in memory for large models); the one kept is built again.
     /// `references`: each task's unpruned model measured on the data (with the comparison's
-    /// moments when `comparesCandidates`), nil without data.
+    /// moments when `comparedCandidates` has several), nil without data.
     func chooseAndBuild(_ found: MultiTaskPruner.Search, pruner: MultiTaskPruner, sources: [String],
                         recovery: AccuracyRecovery?, references: [TaskReference]?) throws -> MultiTaskPruner.Result {
         let candidates = comparedCandidates(found)
@@ -27,20 +27,21 @@ extension PruningPipeline {
             let result = try pruner.build(found, solution: found.solution.taking(candidate, reason: found.solution.reason),
                                           sources: sources, hooks: quiet)
             let scores = try comparison.judge(result, progress: step)
+            func mean(_ value: (CandidateComparison.TaskScore) -> Double) -> Double {
+                scores.reduce(0) { $0 + value($1) } / Double(max(1, scores.count))
+            }
             entries.append(MFISReport.Candidate(
                 index: candidate.index, objectives: candidate.objectives, reasons: candidate.reasons,
-                heldOutLoss: scores.reduce(0) { $0 + $1.loss },
-                meanAccuracy: scores.reduce(0) { $0 + $1.accuracy } / Double(max(1, scores.count)),
+                heldOutLoss: scores.reduce(0) { $0 + $1.loss }, meanAccuracy: mean(\.accuracy),
                 tasks: zip(comparison.references, scores).map { .init(task: $0.name, loss: $1.loss, accuracy: $1.accuracy) },
-                chosen: false,
-                auditAccuracy: comparison.audit == nil ? nil : scores.reduce(0) { $0 + ($1.audit ?? 0) } / Double(max(1, scores.count))))
+                chosen: false, auditAccuracy: comparison.audit == nil ? nil : mean { $0.audit ?? 0 }))
         }
         // The margin trades accuracy for sharing: with one model there is nothing to share,
         // and a smaller member would only prune more than the rule asked (adaptive rates).
         let margin = found.aligned.tasks.count > 1 ? options.mfis.accuracyMargin : 0
-        let at = CandidateChoice.pick(entries.map { .init(loss: $0.heldOutLoss, accuracy: $0.meanAccuracy, size: $0.objectives.last ?? 0) },
-                                      margin: margin / 100)
-        let lowest = CandidateChoice.pick(entries.map { .init(loss: $0.heldOutLoss, accuracy: $0.meanAccuracy, size: 0) }, margin: 0)
+        let scored = entries.map { CandidateChoice.Scored(loss: $0.heldOutLoss, accuracy: $0.meanAccuracy, size: $0.objectives.last ?? 0) }
+        let at = CandidateChoice.pick(scored, margin: margin / 100)
+        let lowest = CandidateChoice.lowestLoss(scored)
         entries[at].chosen = true
         clock.lap("candidates")
         var result = try pruner.build(found, solution: found.solution.taking(candidates[at], reason: found.solution.reason),
