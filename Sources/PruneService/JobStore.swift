@@ -64,7 +64,8 @@ public final class JobStore: Sendable {
     /// keep the whole service down.
     public static let maxAttempts = 3
 
-    /// Loads every job; those found `running` go back to `queued` (a restart interrupted them);
+    /// Loads every job; those found `running` go back to `queued` (a restart interrupted them),
+    /// or fail as `interrupted` at their `maxAttempts`-th interruption;
     /// uploads that never completed are removed, and so are job folders without a readable `job.json`.
     @discardableResult
     public func recover() throws -> Recovery {
@@ -94,27 +95,26 @@ public final class JobStore: Sendable {
                 continue
             }
             let json: [UInt8]
-            if job.status == .running && job.attempts + 1 >= Self.maxAttempts {
+            if job.status == .running {
                 let stage = job.stage
                 job.attempts += 1
-                job.status = .failed
-                job.stage = "failed"
-                job.finishedAt = Date()
                 job.etaSeconds = nil
-                job.error = Job.Failure(code: "interrupted", message: "the service stopped \(job.attempts) times while this job ran "
-                    + "(a crash or a kill, last during stage '\(stage)'); it is not retried again")
+                if job.attempts >= Self.maxAttempts {
+                    job.status = .failed
+                    job.stage = "failed"
+                    job.finishedAt = Date()
+                    job.error = Job.Failure(code: "interrupted", message: "the service stopped \(job.attempts) times while this job ran "
+                        + "(a crash or a kill, last during stage '\(stage)'); it is not retried again")
+                    r.abandoned.append(job.id)
+                    logger.error("job interrupted too often; failed", metadata: ["job": "\(job.id)", "attempts": "\(job.attempts)"])
+                } else {
+                    job.status = .queued
+                    job.stage = "queued"
+                    job.progress = 0
+                    job.startedAt = nil
+                    r.requeued.append(job.id)
+                }
                 json = try persist(job)
-                r.abandoned.append(job.id)
-                logger.error("job interrupted too often; failed", metadata: ["job": "\(job.id)", "attempts": "\(job.attempts)"])
-            } else if job.status == .running {
-                job.status = .queued
-                job.stage = "queued"
-                job.progress = 0
-                job.startedAt = nil
-                job.etaSeconds = nil
-                job.attempts += 1
-                json = try persist(job)
-                r.requeued.append(job.id)
             } else {
                 // Encoded afresh rather than taken from the file: an older version may have written it.
                 json = Array(try JSONEncoder.service.encode(job))
