@@ -152,7 +152,7 @@ public struct PruningPipeline: Sendable {
         var seconds = result.seconds
         for (k, v) in found.seconds { seconds[k, default: 0] += v }
         var bundle = result.bundle
-        if let recovery {
+        if let recovery, let references {
             // The tasks are fine-tuned together with their shared filters tied, so the written
             // models still are their rows of one bundle, rebuilt from the trained weights.
             let shared = try SharedParameters(bundle: result.bundle, graphs: result.graphs)
@@ -162,7 +162,7 @@ public struct PruningPipeline: Sendable {
             }
             // The run times its own stages: the write lap counts the bundle's work on either side.
             clock.lap("write")
-            let recovered = try recovery.run(tasks, references: references!, shared: shared) { stage, fraction in try checkpoint(stage, fraction) }
+            let recovered = try recovery.run(tasks, references: references, shared: shared) { stage, fraction in try checkpoint(stage, fraction) }
             clock.restart()
             graphs = recovered.tasks.map(\.graph)
             for t in reports.indices { reports[t].accuracy = recovered.tasks[t].report }
