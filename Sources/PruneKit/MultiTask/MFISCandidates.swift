@@ -37,9 +37,9 @@ extension MFISSearch {
     ///    data sees what each step of sharing costs, not only the extremes;
     /// 4. the member that is best in each objective, in objective order (the lowest index
     ///    among ties).
-    /// A member named twice is listed once, with both reasons. Without `smallerLevels` (one
-    /// model: the accuracy margin does not apply, so nothing smaller than the lowest loss can
-    /// be kept) only the top storage level is put forward.
+    /// A member named twice is listed once, with both reasons. Without `smallerLevels`
+    /// (`MFISOptions.marginApplies` false: nothing smaller than the lowest loss can be kept)
+    /// only the top storage level is put forward.
     ///
     /// With an adaptive rate, members larger (`size`, the last objective) than the knee are not
     /// put forward: held-out loss only falls as less is pruned, so it would always take the

@@ -162,6 +162,10 @@ public struct MFISOptions: Sendable, Equatable {
     /// originals instead of 0.17–0.82.
     public static let defaultAccuracyMargin = 0.5
 
+    /// Whether the margin applies to a job of `tasks` models: it trades accuracy for sharing,
+    /// and one model has nothing to share (a smaller member would only prune more than asked).
+    public static func marginApplies(tasks: Int) -> Bool { tasks > 1 }
+
     /// The candidates compared: as asked, else 8 — or 1 when the run fine-tunes. Measured on
     /// the digits tasks (scripts/mfis_quality/README.md): after recalibration alone 8 (the two
     /// default picks and six storage levels) let the margin find a bundle that shares; after

@@ -117,7 +117,7 @@ public enum MFISSearch {
                               reason: reason, generations: result.generations, evaluations: result.evaluations)
         picked.candidates = candidateIndices(front: front, chosen: chosen, chosenReason: pick, target: options.target, names: names,
                                              limit: options.candidateCount(fineTuning: false),
-                                             smallerLevels: problem.taskCount > 1).map { index, reasons in
+                                             smallerLevels: MFISOptions.marginApplies(tasks: problem.taskCount)).map { index, reasons in
             let c = solution(problem, MFISArchive.unpack(members[index].packed, count: problem.layout.bitCount),
                              evaluation: Evaluation(objectives: members[index].objectives), names: names, front: front, chosen: index,
                              reason: "", generations: 0, evaluations: 0)

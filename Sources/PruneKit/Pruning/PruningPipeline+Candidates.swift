@@ -36,9 +36,7 @@ extension PruningPipeline {
                 tasks: zip(comparison.references, scores).map { .init(task: $0.name, loss: $1.loss, accuracy: $1.accuracy) },
                 chosen: false, auditAccuracy: comparison.audit == nil ? nil : mean { $0.audit ?? 0 }))
         }
-        // The margin trades accuracy for sharing: with one model there is nothing to share,
-        // and a smaller member would only prune more than the rule asked (adaptive rates).
-        let margin = found.aligned.tasks.count > 1 ? options.mfis.accuracyMargin : 0
+        let margin = MFISOptions.marginApplies(tasks: found.aligned.tasks.count) ? options.mfis.accuracyMargin : 0
         let scored = entries.map { CandidateChoice.Scored(loss: $0.heldOutLoss, accuracy: $0.meanAccuracy, size: $0.objectives.last ?? 0) }
         let at = CandidateChoice.pick(scored, margin: margin / 100)
         let lowest = CandidateChoice.lowestLoss(scored)
