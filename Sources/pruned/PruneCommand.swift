@@ -164,7 +164,7 @@ struct PruneCommand: ParsableCommand {
             }
             if report.models.count >= 2, report.mfis.bundleOmitted == nil {
                 let s = report.mfis.storage
-                print("bundle: \(s.afterSharing) parameters stored for \(s.beforeSharing) in the pruned models apart (\(String(format: "%.1f", 100 * Double(s.afterSharing) / Double(max(1, s.beforeSharing))))%), wrote multitask.safetensors, index.json")
+                print("bundle: \(s.afterSharing) values stored (parameters and BN statistics) for \(s.beforeSharing) in the pruned models apart (\(String(format: "%.1f", 100 * Double(s.afterSharing) / Double(max(1, s.beforeSharing))))%), wrote multitask.safetensors, index.json")
             }
             print("chosen: \(report.mfis.chosen.reason)")
             print("report: \(URL(argument: out).appendingPathComponent("report.json").path)")

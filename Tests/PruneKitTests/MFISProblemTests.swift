@@ -78,7 +78,11 @@ import Testing
         #expect(cost.params(counts, task: 0) == Double(stats.params))
         #expect(cost.macs(counts, task: 0) == stats.macs.map(Double.init))
         #expect(cost.originalParams[0] == Double(ModelStats(graph: task.graph, shapes: task.shapes).params))
-        #expect(cost.storage(counts) == Double(stats.params))
+        #expect(cost.originalStored[0] == Double(ModelStats(graph: task.graph, shapes: task.shapes).stored))
+        // Storage counts what a file holds (BN running statistics too); parameters do not.
+        #expect(cost.storage(counts) == Double(stats.stored))
+        #expect(cost.stored(counts, task: 0) == Double(stats.stored))
+        #expect((stats.stored > stats.params) == !task.graph.batchNormRunningStatistics.isEmpty)
     }
 
     @Test func objectiveCountIsThreeForOneTaskAndTwoTPlusOneForT() throws {
@@ -142,9 +146,9 @@ import Testing
         let (problem, solution) = try solve(aligned, MFISOptions(sharing: false, generations: 5))
         #expect(!problem.hasShareBits && solution.share.allSatisfy { !$0.contains(true) })
         let counts = counts(problem, solution)
-        let sum = (0..<3).reduce(0.0) { $0 + problem.cost.params(counts, task: $1) }
+        let sum = (0..<3).reduce(0.0) { $0 + problem.cost.stored(counts, task: $1) }
         #expect(problem.cost.storage(counts) == sum)
-        #expect(solution.objectives.last == sum / problem.cost.originalParams.reduce(0, +))
+        #expect(solution.objectives.last == sum / problem.cost.originalStored.reduce(0, +))
     }
 
     @Test func sharingAlikeFiltersShrinksTheBundle() throws {
@@ -152,7 +156,7 @@ import Testing
         let aligned = try TaskFixtures.aligned(.resnet, count: 3, noise: 0.01)
         let (problem, solution) = try solve(aligned, MFISOptions(generations: 20, population: 32))
         let counts = counts(problem, solution)
-        let apart = (0..<3).reduce(0.0) { $0 + problem.cost.params(counts, task: $1) }
+        let apart = (0..<3).reduce(0.0) { $0 + problem.cost.stored(counts, task: $1) }
         #expect(counts.shared.reduce(0, +) > 0)
         #expect(problem.cost.storage(counts) < apart)
     }

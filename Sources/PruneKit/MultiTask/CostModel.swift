@@ -52,17 +52,23 @@ struct CostModel: Sendable {
 
     let taskCount: Int
     let groupCount: Int
-    /// Per task: parameters that no pruning changes, and the terms that it does.
+    /// Per task: parameters that no pruning changes, and the terms that it does (BN running
+    /// statistics are not parameters: `ModelStats.params`).
     var paramsConstant: [Double] = []
     var params: [[Term]] = []
+    /// Per task, like `params` for the values its model stores: parameters and running statistics.
+    var storedConstant: [Double] = []
+    var storedTerms: [[Term]] = []
     /// Per task, like `params`; nil when a conv or matmul has a shape the inference could not derive.
     var macsConstant: [Double]? = []
     var macs: [[Term]]? = []
     /// Filter tensors the bundle shares (empty for one task or without sharing).
     var bank: [BankTerm] = []
     var originalParams: [Double] = []
+    /// Per task, the values its unpruned model stores (`ModelStats.stored`): the size objective's unit.
+    var originalStored: [Double] = []
     var originalMACs: [Double]? = []
-    /// Per task, the `params` terms of tensors that are not in the bank.
+    /// Per task, the terms of stored tensors (parameters and running statistics) that are not in the bank.
     private var ownTerms: [[Term]] = []
 
     init(_ aligned: AlignedTasks, sharing: Bool) {
@@ -73,15 +79,24 @@ struct CostModel: Sendable {
         let bankable = sharing && aligned.count >= 2 ? Self.bankable(aligned) : [:]
         for task in aligned.tasks {
             let builder = TermBuilder(task: task, prunable: prunable)
-            var constant = 0.0
+            let running = task.graph.batchNormRunningStatistics
+            var constant = 0.0, statisticsConstant = 0.0
             var terms: [String: Term] = [:]
-            var variable: [Term] = []
+            var variable: [Term] = [], statistics: [Term] = []
             for (name, tensor) in task.graph.orderedInitializers where tensor.dtype.isFloatingPoint {
                 let term = builder.term(name, shape: tensor.shape)
-                if term.axes.isEmpty { constant += term.coefficient } else { variable.append(term); terms[name] = term }
+                switch (term.axes.isEmpty, running.contains(name)) {
+                case (true, false): constant += term.coefficient
+                case (true, true): statisticsConstant += term.coefficient
+                case (false, false): variable.append(term); terms[name] = term
+                case (false, true): statistics.append(term)
+                }
             }
             paramsConstant.append(constant)
             params.append(variable)
+            storedConstant.append(constant + statisticsConstant)
+            storedTerms.append(variable + statistics)
+            originalStored.append(constant + statisticsConstant + (variable + statistics).reduce(0) { $0 + $1.value(full, offset: 0) })
             originalParams.append(constant + variable.reduce(0) { $0 + $1.value(full, offset: 0) })
             if macs != nil, let (c, m) = builder.macTerms(terms) {
                 macsConstant!.append(c)
@@ -95,12 +110,17 @@ struct CostModel: Sendable {
             }
         }
         let banked = Set(bank.map(\.tensor))
-        ownTerms = params.map { $0.filter { !banked.contains($0.tensor) } }
+        ownTerms = storedTerms.map { $0.filter { !banked.contains($0.tensor) } }
     }
 
     /// Parameters of task t's pruned model.
     func params(_ counts: KeptCounts, task t: Int) -> Double {
         params[t].reduce(paramsConstant[t]) { $0 + $1.value(counts.kept, offset: t * groupCount) }
+    }
+
+    /// Values task t's pruned model stores (`ModelStats.stored`).
+    func stored(_ counts: KeptCounts, task t: Int) -> Double {
+        storedTerms[t].reduce(storedConstant[t]) { $0 + $1.value(counts.kept, offset: t * groupCount) }
     }
 
     /// MACs per sample of task t's pruned model; nil when unknown.
@@ -109,13 +129,13 @@ struct CostModel: Sendable {
         return macs[t].reduce(macsConstant[t]) { $0 + $1.value(counts.kept, offset: t * groupCount) }
     }
 
-    /// Parameters the multi-task bundle stores: each task's own tensors, plus each filter
+    /// Values the multi-task bundle stores (`ModelStats.stored`): each task's own tensors, plus each filter
     /// tensor's shared rows once (at the width of the channels some task keeps) and every task's
     /// private rows at its own width.
     func storage(_ counts: KeptCounts) -> Double {
         var total = 0.0
         for t in 0..<taskCount {
-            total += ownTerms[t].reduce(paramsConstant[t]) { $0 + $1.value(counts.kept, offset: t * groupCount) }
+            total += ownTerms[t].reduce(storedConstant[t]) { $0 + $1.value(counts.kept, offset: t * groupCount) }
         }
         for b in bank {
             var sharedRows = Double(counts.shared[b.group])

@@ -127,7 +127,7 @@ extension MFISProblem {
             if useA { objectives.append((tally.lostMagnitude[t] + tally.mergeCost[t]) / groups) }
             if useB { objectives.append((tally.lostIrreplaceability[t] + (useA ? 0 : tally.mergeCost[t])) / groups) }
         }
-        objectives.append(cost.storage(tally.counts) / max(1, cost.originalParams.reduce(0, +)))
+        objectives.append(cost.storage(tally.counts) / max(1, cost.originalStored.reduce(0, +)))
         return Evaluation(objectives: objectives, constraintViolation: budgetViolation(tally.counts))
     }
 

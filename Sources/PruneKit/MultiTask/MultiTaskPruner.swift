@@ -176,7 +176,7 @@ public struct MultiTaskPruner: Sendable {
             seed: options.seed, generations: solution.generations, evaluations: solution.evaluations,
             objectives: solution.objectiveNames, front: solution.front,
             chosen: .init(index: solution.chosen, objectives: solution.objectives, reason: solution.reason),
-            storage: .init(original: models.reduce(0) { $0 + $1.before.params }, beforeSharing: models.reduce(0) { $0 + $1.after.params },
+            storage: .init(original: models.reduce(0) { $0 + $1.before.stored }, beforeSharing: models.reduce(0) { $0 + $1.after.stored },
                            afterSharing: bundle.storedParams),
             groups: prunable.enumerated().map { p, g in
                 let index = indexes[g.id]!

@@ -8,8 +8,9 @@ public struct MFISReport: Sendable, Codable, Equatable {
         public var reason: String
     }
 
-    /// Parameters stored: the original models together, the pruned models side by side, and
-    /// the multi-task bundle with shared filters stored once.
+    /// Values stored (parameters and BN running statistics, `ModelStats.stored`): the original
+    /// models together, the pruned models side by side, and the multi-task bundle with shared
+    /// filters stored once.
     public struct Storage: Sendable, Codable, Equatable {
         public var original: Int
         public var beforeSharing: Int

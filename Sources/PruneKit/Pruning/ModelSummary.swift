@@ -25,9 +25,11 @@ public struct ModelSummary: Sendable, Codable {
         task = model.task
         format = model.format
         stats = ModelStats(graph: graph, shapes: shapes)
+        let running = graph.batchNormRunningStatistics
         layers = graph.nodes.filter { !["Constant", "Shape", "Gather", "Unsqueeze", "Squeeze", "Slice", "Cast"].contains($0.opType) }.map { node in
-            Layer(name: node.label, op: node.opType, output: node.outputs.first.flatMap { shapes.shape($0) },
-                  params: node.inputs.compactMap { graph.initializers[$0] }.filter { $0.dtype.isFloatingPoint }.reduce(0) { $0 + $1.count })
+            let parameters = node.inputs.filter { !running.contains($0) }.compactMap { graph.initializers[$0] }
+            return Layer(name: node.label, op: node.opType, output: node.outputs.first.flatMap { shapes.shape($0) },
+                         params: parameters.filter { $0.dtype.isFloatingPoint }.reduce(0) { $0 + $1.count })
         }
         groups = analysis.groups.map {
             GroupReport(name: $0.name, producers: $0.producers, total: $0.size, kept: $0.size, prunable: $0.prunable, reason: $0.reason, removed: [])

@@ -85,7 +85,7 @@ public enum FineTuning {
             }
         }
         for t in models.indices {
-            let written = Set(trainables[t].parameterNames).union(runningStatisticNames(models[t].graph))
+            let written = Set(trainables[t].parameterNames).union(models[t].graph.batchNormRunningStatistics)
             models[t].graph.replaceFloatInitializers(states[t].filter { written.contains($0.key) })
         }
         try checkpoint(1)
@@ -115,10 +115,6 @@ public enum FineTuning {
         var m: [String: Float] = [:]
         for node in graph.nodes where node.opType == "BatchNormalization" { m[node.label] = node.float("momentum") ?? 0.9 }
         return m
-    }
-
-    private static func runningStatisticNames(_ graph: Graph) -> [String] {
-        graph.nodes.filter { $0.opType == "BatchNormalization" && $0.inputs.count == 5 }.flatMap { [$0.inputs[3], $0.inputs[4]] }
     }
 
     /// running ← m·running + (1 − m)·batch, with the unbiased batch variance (as PyTorch).
