@@ -29,9 +29,7 @@ struct InspectCommand: ParsableCommand {
         if let problem = InputShapeSpec.problem(shapes, for: loaded.graph, model: loaded.task) { throw fail(problem) }
         let summary = ModelSummary(loaded, inputShapes: shapes)
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(summary), as: UTF8.self))
+            print(String(decoding: try ReportJSON.encode(summary), as: UTF8.self))
         } else {
             print(summary.text)
         }

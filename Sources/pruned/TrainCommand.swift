@@ -60,9 +60,7 @@ struct TrainCommand: ParsableCommand {
             }
             try ModelFile.write(graph, format: ModelFormat(path: out)!, metadata: loaded.metadata, to: URL(argument: out))
             if let report {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                try encoder.encode(result).write(to: URL(argument: report), options: .atomic)
+                try ReportJSON.encode(result).write(to: URL(argument: report), options: .atomic)
             }
             print("wrote \(out)")
         } catch {

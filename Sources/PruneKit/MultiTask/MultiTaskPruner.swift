@@ -174,8 +174,8 @@ public struct MultiTaskPruner: Sendable {
         let report = MFISReport(
             target: options.target.description, criteria: options.criteria.sorted().map(\.rawValue), sharing: options.sharing,
             seed: options.seed, generations: solution.generations, evaluations: solution.evaluations,
-            objectives: solution.objectiveNames, front: solution.front,
-            chosen: .init(index: solution.chosen, objectives: solution.objectives, reason: solution.reason),
+            objectives: solution.objectiveNames, front: solution.front.map(ReportJSON.rounded),
+            chosen: .init(index: solution.chosen, objectives: ReportJSON.rounded(solution.objectives), reason: solution.reason),
             storage: .init(original: models.reduce(0) { $0 + $1.before.stored }, beforeSharing: models.reduce(0) { $0 + $1.after.stored },
                            afterSharing: bundle.storedParams),
             groups: prunable.enumerated().map { p, g in

@@ -35,7 +35,8 @@ public struct MFISReport: Sendable, Codable, Equatable {
     public var generations: Int
     public var evaluations: Int
     public var objectives: [String]
-    /// The final front's objective vectors (all minimized; see `objectives`).
+    /// The final front's objective vectors (all minimized; see `objectives`), as every objective
+    /// vector of the report to 6 significant digits (`ReportJSON.rounded`).
     public var front: [[Double]]
     public var chosen: Chosen
     public var storage: Storage

@@ -31,7 +31,7 @@ extension PruningPipeline {
                 scores.reduce(0) { $0 + value($1) } / Double(max(1, scores.count))
             }
             entries.append(MFISReport.Candidate(
-                index: candidate.index, objectives: candidate.objectives, reasons: candidate.reasons,
+                index: candidate.index, objectives: ReportJSON.rounded(candidate.objectives), reasons: candidate.reasons,
                 heldOutLoss: scores.reduce(0) { $0 + $1.loss }, meanAccuracy: mean(\.accuracy),
                 tasks: zip(comparison.references, scores).map { .init(task: $0.name, loss: $1.loss, accuracy: $1.accuracy) },
                 chosen: false, auditAccuracy: comparison.audit == nil ? nil : mean { $0.audit ?? 0 }))

@@ -189,9 +189,7 @@ public struct PruningPipeline: Sendable {
         seconds["total"] = seconds.values.reduce(0, +)
         var report = PruneReport(method: "mfis", target: options.mfis.target, models: reports, mfis: mfis, seconds: seconds)
         report.training = recovery?.options
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try encoder.encode(report).write(to: outputDirectory.appendingPathComponent("report.json"), options: .atomic)
+        try ReportJSON.encode(report).write(to: outputDirectory.appendingPathComponent("report.json"), options: .atomic)
         return report
     }
 
