@@ -96,6 +96,26 @@ import Testing
         #expect(channel.reason?.contains("Pad 'pad_") == true)
     }
 
+    /// PyTorch's F.pad export computes pads from constants (ConstantOfShape → Concat → Reshape →
+    /// reversed Slice → Transpose → Reshape → Cast); shape inference folds the chain.
+    @Test func padWithPadsBuiltTheWayPyTorchExportsThem() throws {
+        let (_, group, g) = try chain { b, x in
+            let zeros = b.node("ConstantOfShape", [b.constant("four", Self.ints([4]))], outputShape: [4],
+                               attributes: [Attribute("value", .tensor(Tensor(shape: [1], int64s: [0])))])
+            let all = b.node("Concat", [b.constant("given", Self.ints([1, 2, 2, 1])), zeros], outputShape: [8], attributes: [Attribute("axis", .int(0))])
+            let pairs = b.node("Reshape", [all, b.constant("pairs", Self.ints([-1, 2]))], outputShape: [4, 2])
+            let reversed = b.node("Slice", [pairs, b.constant("start", Self.ints([-1])), b.constant("end", Self.ints([-9_223_372_036_854_775_807])),
+                                            b.constant("axis0", Self.ints([0])), b.constant("back", Self.ints([-1]))], outputShape: [4, 2])
+            let flat = b.node("Reshape", [b.node("Transpose", [reversed], outputShape: [2, 4], attributes: [Attribute("perm", .ints([1, 0]))]),
+                                          b.constant("flat", Self.ints([-1]))], outputShape: [8])
+            let pads = b.node("Cast", [flat], outputShape: [8], attributes: [Attribute("to", .int(7))])
+            return b.node("Pad", [x, pads], outputShape: [1, 4, 11, 11], attributes: [Self.s("mode", "reflect")])
+        }
+        #expect(group.prunable, "\(group.reason ?? "")")
+        // F.pad (1, 2, 2, 1) is (left, right, top, bottom): H gets 2 + 1, W gets 1 + 2.
+        #expect(ShapeInference(graph: g).shape(g.nodes.first { $0.opType == "Pad" }!.outputs[0]) == [1, 4, 11, 11])
+    }
+
     @Test func instanceNormalizationParametersFollowTheChannels() throws {
         let (groups, group, _) = try chain { b, x in
             let scale = b.constant("norm.weight", Self.floats([4], [1, 2, 3, 4])), bias = b.constant("norm.bias", Self.floats([4], [0, 0, 0, 0]))

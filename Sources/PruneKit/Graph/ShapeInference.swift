@@ -28,7 +28,10 @@ public struct ShapeInference: Sendable {
             }
             if s.count == dims.count, Self.elementCount(s) != nil { shapes[input.name] = s }
         }
-        for index in graph.topologicalOrder() { infer(graph.nodes[index], graph: graph) }
+        for index in graph.topologicalOrder() {
+            infer(graph.nodes[index], graph: graph)
+            foldIntegerConstant(graph.nodes[index], opset: graph.model.defaultOpset)
+        }
     }
 
     public func shape(_ value: String) -> [Int]? { shapes[value] }
