@@ -103,6 +103,9 @@ struct DependencyAnalysis {
         let op = node.domain.isEmpty || node.domain == "ai.onnx" ? node.opType : "\(node.domain).\(node.opType)"
         let x = node.inputs.first.flatMap { maps[$0] }
         func out(_ m: [Int], _ slot: Int = 0) { if slot < node.outputs.count { maps[node.outputs[slot]] = m } }
+        // Integer arithmetic on constants (shape inference folded it, e.g. PyTorch's pads for F.pad): no channels.
+        if node.inputs.allSatisfy({ maps[$0] == nil && pendingFlatten[$0] == nil }),
+           !node.outputs.isEmpty, node.outputs.allSatisfy({ shapes.constants[$0] != nil }) { return }
 
         switch op {
         case _ where Self.passThrough.contains(op):
