@@ -99,7 +99,7 @@ import Testing
     /// PyTorch's F.pad export computes pads from constants (ConstantOfShape → Concat → Reshape →
     /// reversed Slice → Transpose → Reshape → Cast); shape inference folds the chain.
     @Test func padWithPadsBuiltTheWayPyTorchExportsThem() throws {
-        let (_, group, g) = try chain { b, x in
+        let (groups, group, g) = try chain { b, x in
             let zeros = b.node("ConstantOfShape", [b.constant("four", Self.ints([4]))], outputShape: [4],
                                attributes: [Attribute("value", .tensor(Tensor(shape: [1], int64s: [0])))])
             let all = b.node("Concat", [b.constant("given", Self.ints([1, 2, 2, 1])), zeros], outputShape: [8], attributes: [Attribute("axis", .int(0))])
@@ -112,6 +112,8 @@ import Testing
             return b.node("Pad", [x, pads], outputShape: [1, 4, 11, 11], attributes: [Self.s("mode", "reflect")])
         }
         #expect(group.prunable, "\(group.reason ?? "")")
+        // The chain's own nodes (a Transpose of integers) are no group the user is told is pinned.
+        #expect(groups.groups.allSatisfy { $0.prunable || ChannelGroup.isBoundary(reason: $0.reason ?? "") }, "\(groups.groups)")
         // F.pad (1, 2, 2, 1) is (left, right, top, bottom): H gets 2 + 1, W gets 1 + 2.
         #expect(ShapeInference(graph: g).shape(g.nodes.first { $0.opType == "Pad" }!.outputs[0]) == [1, 4, 11, 11])
     }
