@@ -177,7 +177,7 @@ struct PruneCommand: ParsableCommand {
 extension PruningPipeline.OutputFormat: ExpressibleByArgument {}
 
 extension ModelReport {
-    /// `  not pruned: 1 of 7 channel groups (1 × op 'Mish' of node 'relu_3' is not one the analysis
+    /// `  not pruned: 1 of 7 channel groups (1 × op 'ThresholdedRelu' of node 'relu_3' is not one the analysis
     /// knows); see report.json groups`: groups pinned by something
     /// other than the network's own input and output, which a user may have expected pruned.
     var pinnedSummary: String? {

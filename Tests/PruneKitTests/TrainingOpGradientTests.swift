@@ -100,12 +100,41 @@ import Testing
                operands: [f([2, 3, 2, 2], 53)]),
     ]
 
-    @Test(arguments: neural + elementwise + tensor)
+    static func s(_ name: String, _ v: String) -> Attribute { Attribute(name, .string(v)) }
+    static func floats(_ v: [Float]) -> Tensor { Tensor(shape: [v.count], floats: v) }
+
+    /// Channel-wise ops that resize, pad or normalize per sample.
+    static let spatial: [OpCase] = [
+        OpCase(name: "Resize linear half_pixel", opType: "Resize", attributes: [s("mode", "linear")],
+               operands: [f([1, 2, 3, 3], 60), floats([]), floats([1, 1, 1.5, 2])]),
+        OpCase(name: "Resize linear align_corners shrinking", opType: "Resize",
+               attributes: [s("mode", "linear"), s("coordinate_transformation_mode", "align_corners")],
+               operands: [f([1, 2, 5, 4], 61), floats([]), floats([]), i([1, 2, 3, 3])]),
+        OpCase(name: "Resize nearest asymmetric", opType: "Resize",
+               attributes: [s("mode", "nearest"), s("coordinate_transformation_mode", "asymmetric")],
+               operands: [f([1, 2, 2, 3], 62), floats([]), floats([1, 1, 2, 1.5])]),
+        OpCase(name: "Upsample opset 9", opType: "Upsample", operands: [f([1, 2, 2, 2], 63), floats([1, 1, 2, 3])], opset: 9),
+        OpCase(name: "Pad reflect", opType: "Pad", attributes: [s("mode", "reflect")], operands: [f([1, 2, 3, 3], 64), i([0, 0, 2, 1, 0, 0, 1, 2])]),
+        OpCase(name: "Pad edge cropping", opType: "Pad", attributes: [s("mode", "edge")], operands: [f([1, 2, 3, 3], 65), i([0, 0, -1, 2, 0, 0, 1, 0])]),
+        OpCase(name: "Pad constant", opType: "Pad", operands: [f([1, 2, 2, 2], 66), i([0, 0, 1, 1, 0, 0, 1, 1]), scalar(0.5)]),
+        OpCase(name: "InstanceNormalization", opType: "InstanceNormalization", attributes: [Attribute("epsilon", .float(1e-3))],
+               operands: [f([2, 3, 2, 3], 67), f([3], 68, in: 0.5...1.5), f([3], 69)]),
+    ]
+
+    /// Input slots that are buffers or architecture, never parameters: BN's running statistics,
+    /// Pow's exponent, Resize's roi/scales/sizes, Pad's pads and fill value.
+    static let notParameters: [String: Set<Int>] = [
+        "BatchNormalization": [3, 4], "Pow": [1], "Resize": [1, 2, 3], "Upsample": [1], "Pad": [1, 2, 3],
+    ]
+
+    @Test(arguments: neural + elementwise + tensor + spatial)
     func gradientsMatchFiniteDifferences(c: OpCase) throws {
         let trainable = try TrainableGraph(c.graph)
-        let expected = c.operands.indices.filter { c.operands[$0].dtype == .f32 && c.operands[$0].rank >= 1 }.map { "in\($0)" }
-        // BN's running statistics are buffers, never parameters.
-        #expect(trainable.parameterNames == (c.opType == "BatchNormalization" ? ["in0", "in1", "in2"] : expected))
+        let skipped = Self.notParameters[c.opType] ?? []
+        let expected = c.operands.indices.filter {
+            c.operands[$0].dtype == .f32 && c.operands[$0].rank >= 1 && c.operands[$0].count > 0 && !skipped.contains($0)
+        }.map { "in\($0)" }
+        #expect(trainable.parameterNames == expected)
         let errors = try GraphGradientCheck.errors(trainable, inputs: [:], mode: c.mode, loss: GraphGradientCheck.projection())
         #expect(errors.values.allSatisfy { $0 <= 1 }, "\(errors)")
     }
@@ -114,7 +143,7 @@ import Testing
     /// gradient to pass is exercised above.
     @Test func everyForwardOpHasAGradientRule() {
         #expect(Interpreter.supportedOps.subtracting(GradientRule.table.keys).isEmpty)
-        let covered = Set((Self.neural + Self.elementwise + Self.tensor).map(\.opType))
+        let covered = Set((Self.neural + Self.elementwise + Self.tensor + Self.spatial).map(\.opType))
         let differentiable = GradientRule.table.filter { $0.value.slots?.isEmpty != true }.keys
         #expect(Set(differentiable).subtracting(covered).isEmpty, "untested: \(Set(differentiable).subtracting(covered))")
     }

@@ -34,7 +34,7 @@ public enum ActivationCriterion {
     /// same channels out (Add/Sub/Mul/Div: a bias, a scale, a residual partner).
     static let passThrough: Set<String> = [
         "BatchNormalization", "Relu", "LeakyRelu", "PRelu", "Clip", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Elu", "Selu",
-        "Softplus", "Identity", "Dropout", "Add", "Sub", "Mul", "Div",
+        "Softplus", "Softsign", "Mish", "Identity", "Dropout", "Add", "Sub", "Mul", "Div",
     ]
 
     /// The value measured for a producer's output `value`: followed through `passThrough` ops,

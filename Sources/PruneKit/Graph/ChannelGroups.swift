@@ -9,7 +9,8 @@ public struct ChannelGroups: Sendable {
     public var sites: [ChannelSite]
     /// Depthwise convs whose `group` attribute is their (new) input channel count.
     public var depthwiseConvs: [DepthwiseFix]
-    /// Reshapes whose constant target shape spells out a flattened channel count.
+    /// Constant shapes whose entry 1 spells out a channel count: a flatten Reshape's target
+    /// (the flattened features), a Resize's sizes (the channels).
     public var flattenReshapes: [ReshapeFix]
     /// Component of every channel position, per site, resolved; components are numbered
     /// densely and `groups[g].channels[i]` is the component of channel i of group g.

@@ -7,17 +7,19 @@
 /// id h·w times; grouped convs union the same in-group index across groups. A position may
 /// repeat an id (flatten, depthwise multipliers): removing the id removes every position.
 struct DependencyAnalysis {
-    private var parent: [Int] = []
+    var parent: [Int] = []
     /// (space, index) of every id; a space is one producer's channel vector.
     private var origin: [(space: Int, index: Int)] = []
     private var spaceNames: [String] = []
     private var blocked: [Int: String] = [:]
-    private var maps: [String: [Int]] = [:]
+    var maps: [String: [Int]] = [:]
     /// Flatten outputs whose h·w is unknown: resolved by the consumer's weight width.
     private var pendingFlatten: [String: [Int]] = [:]
     private var sites: [ChannelSite] = []
     private var depthwise: [(node: Int, inputs: [Int])] = []
-    private var reshapes: [(node: Int, tensor: String, features: [Int])] = []
+    var reshapes: [(node: Int, tensor: String, features: [Int])] = []
+    /// Constant Resize sizes already read, with the channels whose count they spell out.
+    var resizeSizes: [String: [Int]] = [:]
 
     let graph: Graph
     let shapes: ShapeInference
@@ -25,7 +27,7 @@ struct DependencyAnalysis {
     static let passThrough: Set<String> = [
         "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Clip", "HardSigmoid", "HardSwish", "Elu", "Selu", "Gelu",
         "Identity", "Dropout", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "LpPool",
-        "Neg", "Abs", "Exp", "Sqrt", "Cast",
+        "Neg", "Abs", "Exp", "Sqrt", "Cast", "Softplus", "Softsign", "Mish", "Erf", "Log", "Reciprocal",
     ]
     /// Integer plumbing around reshapes: reads shapes, carries no channels.
     static let shapeOps: Set<String> = ["Constant", "Gather", "Unsqueeze", "Squeeze", "Slice", "ConstantOfShape"]
@@ -37,7 +39,7 @@ struct DependencyAnalysis {
 
     // MARK: union-find
 
-    private mutating func fresh(_ count: Int, name: String, blockedBecause reason: String? = nil) -> [Int] {
+    mutating func fresh(_ count: Int, name: String, blockedBecause reason: String? = nil) -> [Int] {
         let space = spaceNames.count
         spaceNames.append(name)
         let start = parent.count
@@ -49,7 +51,7 @@ struct DependencyAnalysis {
         return Array(start..<(start + count))
     }
 
-    private mutating func find(_ x: Int) -> Int {
+    mutating func find(_ x: Int) -> Int {
         var r = x
         while parent[r] != r { r = parent[r] }
         var y = x
@@ -57,12 +59,12 @@ struct DependencyAnalysis {
         return r
     }
 
-    private mutating func union(_ a: Int, _ b: Int) {
+    mutating func union(_ a: Int, _ b: Int) {
         let ra = find(a), rb = find(b)
         if ra != rb { parent[max(ra, rb)] = min(ra, rb) }
     }
 
-    private mutating func block(_ ids: [Int], _ reason: String) {
+    mutating func block(_ ids: [Int], _ reason: String) {
         for id in ids where blocked[id] == nil { blocked[id] = reason }
     }
 
@@ -101,6 +103,9 @@ struct DependencyAnalysis {
         let op = node.domain.isEmpty || node.domain == "ai.onnx" ? node.opType : "\(node.domain).\(node.opType)"
         let x = node.inputs.first.flatMap { maps[$0] }
         func out(_ m: [Int], _ slot: Int = 0) { if slot < node.outputs.count { maps[node.outputs[slot]] = m } }
+        // Integer arithmetic on constants (shape inference folded it, e.g. PyTorch's pads for F.pad): no channels.
+        if node.inputs.allSatisfy({ maps[$0] == nil && pendingFlatten[$0] == nil }),
+           !node.outputs.isEmpty, node.outputs.allSatisfy({ shapes.constants[$0] != nil }) { return }
 
         switch op {
         case _ where Self.passThrough.contains(op):
@@ -125,6 +130,16 @@ struct DependencyAnalysis {
             guard let x else { return unknown(node, why: "PRelu input has no known channels") }
             perChannelParameter(node, slot: 1, map: x, role: .perChannel, broadcastRank: shapes.shape(node.inputs[0])?.count)
             out(x)
+        case "InstanceNormalization":
+            guard let x else { return unknown(node, why: "InstanceNormalization input has no known channels") }
+            for slot in [1, 2] { perChannelParameter(node, slot: slot, map: x, role: .perChannel) }
+            out(x)
+        case "Resize", "Upsample":
+            if let x { resize(node, index: index, x: x) }
+        case "Pad":
+            if let x { pad(node, x: x) }
+        case "Pow":
+            if let x { pow(node, x: x) }
         case "Add", "Sub", "Mul", "Div":
             elementwise(node)
         case "Concat":
@@ -164,7 +179,7 @@ struct DependencyAnalysis {
     }
 
     /// An op we cannot follow: its input channels are pinned, its outputs are new pinned channels.
-    private mutating func unknown(_ node: Node, why: String) {
+    mutating func unknown(_ node: Node, why: String) {
         for v in node.inputs where !v.isEmpty {
             if let m = maps[v] ?? pendingFlatten[v] { block(m, why) }
         }
@@ -182,7 +197,7 @@ struct DependencyAnalysis {
     }
 
     /// A parameter input holding one value per channel (BN stats, PRelu slope).
-    private mutating func perChannelParameter(_ node: Node, slot: Int, map: [Int], role: ChannelSite.Role,
+    mutating func perChannelParameter(_ node: Node, slot: Int, map: [Int], role: ChannelSite.Role,
                                               broadcastRank: Int? = nil) {
         guard slot < node.inputs.count, !node.inputs[slot].isEmpty else { return }
         guard let t = initializer(node, slot) else {

@@ -6,8 +6,8 @@ import Foundation
 /// Inference never throws: a value whose shape cannot be derived is simply absent, and
 /// the dependency analysis treats its channels as unknown (not prunable).
 public struct ShapeInference: Sendable {
-    public private(set) var shapes: [String: [Int]] = [:]
-    public private(set) var constants: [String: [Int64]] = [:]
+    public internal(set) var shapes: [String: [Int]] = [:]
+    public internal(set) var constants: [String: [Int64]] = [:]
 
     /// - Parameter inputShapes: shapes for the graph's data inputs; missing ones come from
     ///   the declared shape, with a symbolic or unknown leading (batch) dimension taken as `batch`.
@@ -28,7 +28,10 @@ public struct ShapeInference: Sendable {
             }
             if s.count == dims.count, Self.elementCount(s) != nil { shapes[input.name] = s }
         }
-        for index in graph.topologicalOrder() { infer(graph.nodes[index], graph: graph) }
+        for index in graph.topologicalOrder() {
+            infer(graph.nodes[index], graph: graph)
+            foldIntegerConstant(graph.nodes[index], opset: graph.model.defaultOpset)
+        }
     }
 
     public func shape(_ value: String) -> [Int]? { shapes[value] }
@@ -96,7 +99,8 @@ public struct ShapeInference: Sendable {
             guard let x, x.count >= 3 else { return }
             set(Array(x[..<2]) + Array(repeating: 1, count: x.count - 2))
         case "BatchNormalization", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Clip", "HardSigmoid", "HardSwish",
-             "Elu", "Selu", "Gelu", "Identity", "Dropout", "Softmax", "LogSoftmax", "PRelu", "Neg", "Abs", "Exp", "Sqrt":
+             "Elu", "Selu", "Gelu", "Identity", "Dropout", "Softmax", "LogSoftmax", "PRelu", "Neg", "Abs", "Exp", "Sqrt",
+             "Softplus", "Softsign", "Mish", "Erf", "Log", "Reciprocal", "InstanceNormalization":
             set(x)
             if node.opType == "Identity", let c = constant(0) { constants[node.outputs[0]] = c }
         case "Add", "Sub", "Mul", "Div":
@@ -113,6 +117,11 @@ public struct ShapeInference: Sendable {
                 }
                 constants[node.outputs[0]] = (0..<n).map { f(a[a.count == 1 ? 0 : $0], b[b.count == 1 ? 0 : $0]) }
             }
+        case "Pow":
+            guard let x, let e = ins.count > 1 ? ins[1] : nil else { return }
+            set(Self.broadcast([x, e]))
+        case "Resize", "Upsample", "Pad":
+            set(spatialOutputShape(node, input: x, graph: graph))
         case "Concat":
             let present = ins.compactMap { $0 }
             guard present.count == node.inputs.count, let first = present.first, let axis0 = node.int("axis") else { return }

@@ -34,6 +34,13 @@ extension Interpreter {
             "Flatten": flatten,
             "Expand": expand,
             "ReduceMean": reduceMean,
+            "Resize": resizeNode,
+            "Upsample": resizeNode,
+            "Pad": padNode,
+            "InstanceNormalization": { c in
+                [.float(try instanceNormalization(try c.floats(0), scale: try c.floats(1), bias: try c.floats(2),
+                                                  epsilon: try c.float("epsilon", 1e-5)))]
+            },
         ]
         for op in BinaryOp.allCases { table[op.rawValue] = { try binary(op, $0) } }
         for (name, make) in unaryOps { table[name] = { [.float(try $0.floats(0).applying(make($0)))] } }
@@ -66,6 +73,7 @@ extension Interpreter {
             "Relu": .relu, "Sigmoid": .sigmoid, "Tanh": .tanh, "HardSwish": .hardSwish,
             "Erf": .erf, "Exp": .exp, "Log": .log, "Sqrt": .sqrt, "Reciprocal": .reciprocal,
             "Neg": .neg, "Abs": .abs, "Floor": .floor, "Ceil": .ceil,
+            "Softplus": .softplus, "Mish": .mish, "Softsign": .softsign,
         ]
         for (name, op) in fixed { table[name] = { _ in op } }
         return table

@@ -33,6 +33,13 @@ extension UnaryOp {
             let pdf = Float(0.3989422804014327) * Foundation.exp(-0.5 * x * x)  // 1/√(2π)
             return cdf + x * pdf
         case .identity: return 1
+        case .softplus: return 1 / (1 + Foundation.exp(-x))
+        case .mish:
+            let t = Foundation.tanh(Self.softplus(x))
+            return t + x * (1 - t * t) / (1 + Foundation.exp(-x))
+        case .softsign:
+            let d = 1 + Swift.abs(x)
+            return 1 / (d * d)
         case .erf: return Float(1.1283791670955126) * Foundation.exp(-x * x)  // 2/√π
         case .exp: return Foundation.exp(x)
         case .log: return 1 / x

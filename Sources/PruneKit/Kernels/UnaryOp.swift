@@ -15,6 +15,8 @@ public enum UnaryOp: Sendable, Equatable {
     /// `tanhApproximation` is ONNX `approximate="tanh"`; otherwise the exact erf form.
     case gelu(tanhApproximation: Bool)
     case identity
+    /// ln(1 + eˣ); Mish is x·tanh(softplus(x)); Softsign x / (1 + |x|).
+    case softplus, mish, softsign
     case erf, exp, log, sqrt, reciprocal, neg, abs, floor, ceil
 
     public func callAsFunction(_ x: Float) -> Float {
@@ -35,6 +37,9 @@ public enum UnaryOp: Sendable, Equatable {
             }
             return 0.5 * x * (1 + Foundation.erf(x * Float(0.7071067811865476)))  // 1/√2
         case .identity: return x
+        case .softplus: return Self.softplus(x)
+        case .mish: return x * Foundation.tanh(Self.softplus(x))
+        case .softsign: return x / (1 + Swift.abs(x))
         case .erf: return Foundation.erf(x)
         case .exp: return Foundation.exp(x)
         case .log: return Foundation.log(x)
@@ -46,6 +51,9 @@ public enum UnaryOp: Sendable, Equatable {
         case .ceil: return x.rounded(.up)
         }
     }
+
+    /// Without overflow for large |x|: max(x, 0) + ln(1 + e^−|x|).
+    static func softplus(_ x: Float) -> Float { Swift.max(x, 0) + Foundation.log1p(Foundation.exp(-Swift.abs(x))) }
 
     /// ONNX defaults for each op's attributes.
     public static let defaultLeakyReluAlpha: Float = 0.01

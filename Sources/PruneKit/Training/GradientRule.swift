@@ -16,11 +16,13 @@ struct GradientRule: Sendable {
 
     /// Every op the interpreter runs has an entry (a test keeps it so).
     static let table: [String: GradientRule] = {
-        var table = neuralRules.merging(tensorRules) { first, _ in first }
+        var table = neuralRules.merging(tensorRules) { first, _ in first }.merging(spatialRules) { first, _ in first }
         for op in BinaryOp.allCases {
-            table[op.rawValue] = GradientRule(slots: [0, 1]) { c in
+            // Pow's exponent is part of the architecture (x², √x), not a weight: it is never
+            // trained, and its gradient (ln of a negative base) would not be defined anyway.
+            table[op.rawValue] = GradientRule(slots: op == .pow ? [0] : [0, 1]) { c in
                 let g = try broadcastingBackward(op, c.op.floats(0), c.op.floats(1), gradOutput: c.gradOutput)
-                return [g.a, g.b]
+                return [g.a, op == .pow ? nil : g.b]
             }
         }
         for (name, make) in Interpreter.unaryOps {
