@@ -2,7 +2,7 @@
 """Issue 6's accuracy goal measured over several seeds and several sets of task models.
 
     python3 scripts/mfis_quality/multiset.py --tasks /tmp/mfis-q2,/tmp/mfis-set1 --seeds 3 \
-        [--pruned BIN] [--json OUT.json] [--rates 0.1,0.3,0.5] [--archs vgg,resnet] [--fresh]
+        [--pruned BIN] [--json OUT.json] [--rates 0.1,0.3,0.5] [--archs vgg,resnet] [--work DIR] [--fresh]
 
 compare.py measures one run per side per cell; the goal compares ours with the best of three
 importances, and a maximum over three single draws is biased upward. Here, per set of task models
@@ -16,8 +16,9 @@ with its standard error sqrt(sd_ours^2 / n + sd_best^2 / n). Over the sets: the 
 each side's per-set mean, the best importance of those means, ours - best with the standard
 error of the per-set differences (sd / sqrt(sets)), and the set-cells at or above their set's best.
 
-Each side's results are kept in DIR/multiseed/ (tp.json, ours-seedS.json) and reused when they
-cover the request (ours: the same binary, by SHA-256); --fresh runs everything again.
+Each side's results are kept in WORK/<set folder name>/ (tp.json, ours-seedS.json, the pruned
+models in work-seedS/; WORK is --work, by default DIR/multiseed for each set DIR) and reused when
+they cover the request (ours: the same binary, by SHA-256); --fresh runs everything again.
 """
 import argparse
 import hashlib
@@ -63,8 +64,12 @@ def save(path, res):
         json.dump(res, f, indent=1)
 
 
-def tp_side(folder, seeds, rates, archs, epochs, fresh):
-    path = os.path.join(folder, "multiseed", "tp.json")
+def kept_dir(folder, work):
+    return os.path.join(work, os.path.basename(os.path.normpath(folder))) if work else os.path.join(folder, "multiseed")
+
+
+def tp_side(folder, seeds, rates, archs, epochs, fresh, work):
+    path = os.path.join(kept_dir(folder, work), "tp.json")
     res = cached(path, fresh, lambda r: covers(r, rates, archs, epochs) and set(seeds) <= set(r.get("seeds", [])))
     if res is None:
         log(f"{folder}: Torch-Pruning, (c) with seeds {seeds}")
@@ -73,13 +78,13 @@ def tp_side(folder, seeds, rates, archs, epochs, fresh):
     return {s: baselines.for_seed(res, s) for s in seeds}
 
 
-def our_side(folder, binary, seed, rates, archs, epochs, fresh):
-    path = os.path.join(folder, "multiseed", f"ours-seed{seed}.json")
+def our_side(folder, binary, seed, rates, archs, epochs, fresh, work):
+    path = os.path.join(kept_dir(folder, work), f"ours-seed{seed}.json")
     digest = sha256(binary)
     res = cached(path, fresh, lambda r: covers(r, rates, archs, epochs) and r.get("binary_sha256") == digest)
     if res is None:
         log(f"{folder}: ours, --seed {seed}")
-        res = ours.run(folder, binary, rates, archs, epochs, work=os.path.join(folder, "multiseed", f"work-seed{seed}"),
+        res = ours.run(folder, binary, rates, archs, epochs, work=os.path.join(kept_dir(folder, work), f"work-seed{seed}"),
                        log=log, seed=seed, adaptive=False)
         res["binary_sha256"] = digest
         save(path, res)
@@ -192,19 +197,23 @@ def main():
     ap.add_argument("--archs", default=",".join(ARCHS))
     ap.add_argument("--epochs", type=int, default=FT_EPOCHS, help="fine-tuning epochs for (c), both sides")
     ap.add_argument("--json", help="figures file (default: FIRST_TASKS/results/multiset.json)")
+    ap.add_argument("--work", help="where each set's results are kept (default: DIR/multiseed in each set)")
     ap.add_argument("--fresh", action="store_true", help="run both sides again even where results are kept")
     args = ap.parse_args()
     t0 = time.perf_counter()
     folders = args.tasks.split(",")
     rates, archs, seeds = [float(r) for r in args.rates.split(",")], args.archs.split(","), list(range(args.seeds))
+    if args.work and len({os.path.basename(os.path.normpath(f)) for f in folders}) < len(folders):
+        sys.exit("--work keeps each set's results under its folder's name: the names must differ")
     for folder in folders:
         if not os.path.exists(os.path.join(folder, "tasks.json")):
             sys.exit(f"{folder}: no tasks.json (make it with make_tasks.py --out {folder} --seed S)")
     figures = {"seeds": seeds, "rates": rates, "archs": archs, "epochs": args.epochs, "binary": args.pruned,
                "binary_sha256": sha256(args.pruned), "sets": {}, "per_set": {}}
     for folder in folders:
-        tp_by_seed = tp_side(folder, seeds, rates, archs, args.epochs, args.fresh)
-        ours_by_seed = {s: our_side(folder, args.pruned, s, rates, archs, args.epochs, args.fresh) for s in seeds}
+        tp_by_seed = tp_side(folder, seeds, rates, archs, args.epochs, args.fresh, args.work)
+        ours_by_seed = {s: our_side(folder, args.pruned, s, rates, archs, args.epochs, args.fresh, args.work)
+                        for s in seeds}
         figures["sets"][folder] = {"models_seed": json.load(open(os.path.join(folder, "tasks.json"))).get("seed", 0)}
         figures["per_set"][folder] = [c for a in archs for c in set_cells(tp_by_seed, ours_by_seed, a, rates)]
     for folder in folders:
