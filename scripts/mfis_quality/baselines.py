@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Torch-Pruning baselines: each task model pruned on its own, per architecture, rate and importance.
 
-    python3 scripts/mfis_quality/baselines.py --tasks /tmp/mfis --out /tmp/mfis/results/baselines.json
+    python3 scripts/mfis_quality/baselines.py --tasks /tmp/mfis --out /tmp/mfis/results/baselines.json [--seeds 0,1,2]
 
 Importances: MagnitudeImportance(p=1) (L1), FPGMImportance, BNScaleImportance, each with
 MetaPruner (= BasePruner), global_pruning=False, the head ignored (its input side is pruned with
@@ -12,7 +12,9 @@ per group at r = 0.1 and 0.3, and the comparison would not be at equal parameter
 
 Per (arch, rate, importance, task): test accuracy (a) right after pruning, (b) after BN
 recalibration on the training split, (c) after fine-tuning with the shared budget (config.py)
-starting from (b); parameters (torch count, and "deployed" = BN folded into the conv bias, the
+starting from (b), its shuffle seeded with config.SEED (with --seeds S1,S2,...: once per seed from
+the same (b) model, `acc_c_seeds` {seed: accuracy}, `acc_c` the first seed's; (a) and (b) have no
+randomness); parameters (torch count, and "deployed" = BN folded into the conv bias, the
 count of an exported ONNX, which is what `pruned` reports); output width of every layer; and
 seconds per pruning run (DepGraph build + step; and the whole run: state_dict load, prune,
 save to safetensors), timed after one untimed warm-up run.
@@ -94,13 +96,31 @@ def timed_run(arch, task, importance, rate, folder, scratch):
     return model, {"prune": t2 - t1, "run": t3 - t0}
 
 
-def run(folder, rates=RATES, archs=ARCHS, epochs=FT_EPOCHS, lr=FT_LR, log=print):
+def for_seed(results, seed):
+    """A copy of run()'s results whose `acc_c` is the fine-tuning with that seed (from `acc_c_seeds`;
+    rows without fine-tuning stay without)."""
+    out = copy.deepcopy(results)
+    for per_rate in out["archs"].values():
+        for per_imp in per_rate.values():
+            for per_task in per_imp.values():
+                for row in per_task.values():
+                    if "acc_c_seeds" in row:
+                        row["acc_c"] = row["acc_c_seeds"][str(seed)]
+    return out
+
+
+def run(folder, rates=RATES, archs=ARCHS, epochs=FT_EPOCHS, lr=FT_LR, log=print, seeds=None):
+    """seeds: one fine-tuning (c) per seed, each from the same recalibrated model; given, it adds
+    `seeds` to the results and `acc_c_seeds` to every row (`acc_c` is the first seed's). Not given:
+    config.SEED, and the results as before."""
     training.setup()
     x_tr, y_tr = data.read(os.path.join(folder, "train.safetensors"))
     x_te, y_te = data.read(os.path.join(folder, "test.safetensors"))
     scratch = tempfile.mkdtemp(prefix="mfis-tp-")
     timed_run(archs[0], TASKS[0], "l1", rates[0], folder, scratch)  # warm-up: lazy imports, first trace
     results = {"epochs": epochs, "lr": lr, "torch_pruning": tp.__version__, "archs": {}}
+    if seeds is not None:
+        results["seeds"] = list(seeds)
     for arch in archs:
         per_rate = results["archs"][arch] = {}
         for rate in rates:
@@ -115,8 +135,14 @@ def run(folder, rates=RATES, archs=ARCHS, epochs=FT_EPOCHS, lr=FT_LR, log=print)
                     training.recalibrate_bn(model, x_tr)
                     row["acc_b"] = training.accuracy(model, x_te, y_te[task])
                     if epochs > 0:
-                        training.train(model, x_tr, y_tr[task], epochs, lr, seed=SEED)
-                        row["acc_c"] = training.accuracy(model, x_te, y_te[task])
+                        by_seed = {}
+                        for seed in seeds or [SEED]:
+                            tuned = copy.deepcopy(model)
+                            training.train(tuned, x_tr, y_tr[task], epochs, lr, seed=seed)
+                            by_seed[str(seed)] = training.accuracy(tuned, x_te, y_te[task])
+                        row["acc_c"] = next(iter(by_seed.values()))
+                        if seeds is not None:
+                            row["acc_c_seeds"] = by_seed
                     per_task[task] = row
                     log(f"tp  {arch:6s} r={rate:<4} {imp:8s} {task:6s} params {row['params_deployed']:6d}  "
                         f"acc (a) {row['acc_a']:6.2f} (b) {row['acc_b']:6.2f} (c) {row.get('acc_c', float('nan')):6.2f}  "
@@ -131,8 +157,11 @@ def main():
     ap.add_argument("--rates", default=",".join(map(str, RATES)))
     ap.add_argument("--archs", default=",".join(ARCHS))
     ap.add_argument("--epochs", type=int, default=FT_EPOCHS, help="fine-tuning epochs for (c); 0 skips (c)")
+    ap.add_argument("--seeds", help="fine-tuning shuffle seeds for (c), comma-separated (default: config.SEED, "
+                    "without acc_c_seeds)")
     args = ap.parse_args()
-    results = run(args.tasks, [float(r) for r in args.rates.split(",")], args.archs.split(","), args.epochs)
+    results = run(args.tasks, [float(r) for r in args.rates.split(",")], args.archs.split(","), args.epochs,
+                  seeds=[int(s) for s in args.seeds.split(",")] if args.seeds else None)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w") as f:
         json.dump(results, f, indent=1)

@@ -29,12 +29,13 @@ def features(binary):
             "multitask_help": bool(re.search(r"multi-?task|shar", text, re.I))}
 
 
-def options(feat, rate, data_file=None, epochs=None):
-    """The flags for one setting: (a) rate only; (b) data, 0 epochs; (c) data, E epochs and the budget.
+def options(feat, rate, data_file=None, epochs=None, seed=SEED):
+    """The flags for one setting: (a) rate only; (b) data, 0 epochs; (c) data, E epochs and the budget;
+    `--seed seed` when the binary has the flag.
     Returns (flags, missing) where missing names what the setting wanted but the binary lacks."""
     flags, missing = ["--rate", str(rate)], []
     if feat["seed"]:
-        flags += ["--seed", str(SEED)]
+        flags += ["--seed", str(seed)]
     if data_file is None:
         return flags, missing
     if not feat["data"]:

@@ -2,7 +2,7 @@
 """Our side: `pruned prune` on the four task models of each architecture, evaluated in onnxruntime.
 
     python3 scripts/mfis_quality/ours.py --tasks /tmp/mfis --out /tmp/mfis/results/ours.json \
-        [--pruned /work/main/.build/release/pruned]
+        [--pruned /work/main/.build/release/pruned] [--seed S]
 
 Per (arch, rate): (a) `pruned prune A B C D --rate R --out DIR`; (b) the same with
 `--data train.safetensors --finetune-epochs 0` (BN recalibration only); (c) with
@@ -31,7 +31,7 @@ from safetensors import safe_open
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cli  # noqa: E402
 import data  # noqa: E402
-from config import ARCHS, FT_EPOCHS, RATES, TASKS  # noqa: E402
+from config import ARCHS, FT_EPOCHS, RATES, SEED, TASKS  # noqa: E402
 
 DEFAULT_BINARY = "/work/main/.build/release/pruned"
 
@@ -121,9 +121,9 @@ def fresh(out):
     return out
 
 
-def setting(binary, feat, arch, folder, out, rate, which, epochs, test):
+def setting(binary, feat, arch, folder, out, rate, which, epochs, test, seed=SEED):
     flags, missing = cli.options(feat, rate, None if which == "a" else os.path.join(folder, "train.safetensors"),
-                                 None if which == "a" else (0 if which == "b" else epochs))
+                                 None if which == "a" else (0 if which == "b" else epochs), seed)
     if flags is None:
         return {"skipped": f"the binary has no {', '.join(missing)}"}
     paths = [os.path.join(folder, arch, f"{t}.onnx") for t in TASKS]
@@ -150,7 +150,9 @@ def time_job(binary, folder, arch="resnet", rate=0.3, repeats=3):
     return {"mode": last["mode"], "seconds": statistics.median(walls), "all": walls, "command": last["commands"][0]}
 
 
-def run(folder, binary=DEFAULT_BINARY, rates=RATES, archs=ARCHS, epochs=FT_EPOCHS, work=None, log=print):
+def run(folder, binary=DEFAULT_BINARY, rates=RATES, archs=ARCHS, epochs=FT_EPOCHS, work=None, log=print,
+        seed=SEED, adaptive=True):
+    """Every setting at every rate with `--seed seed`; then `--rate adaptive` unless `adaptive` is False."""
     if not (os.path.isfile(binary) and os.access(binary, os.X_OK)):
         log(f"ours: no executable at {binary}: our side skipped")
         return {"binary": binary, "error": "no executable", "features": None, "epochs": epochs, "archs": {}}
@@ -158,7 +160,7 @@ def run(folder, binary=DEFAULT_BINARY, rates=RATES, archs=ARCHS, epochs=FT_EPOCH
     work = work or tempfile.mkdtemp(prefix="mfis-ours-")
     x_te, y_te = data.read(os.path.join(folder, "test.safetensors"))
     test = (x_te, y_te)
-    results = {"binary": binary, "features": feat, "epochs": epochs, "archs": {}}
+    results = {"binary": binary, "features": feat, "epochs": epochs, "seed": seed, "archs": {}}
     for arch in archs:
         originals = {t: os.path.join(folder, arch, f"{t}.onnx") for t in TASKS}
         res = results["archs"][arch] = {"unpruned": {t: accuracy(p, x_te, y_te[t]) for t, p in originals.items()},
@@ -169,12 +171,14 @@ def run(folder, binary=DEFAULT_BINARY, rates=RATES, archs=ARCHS, epochs=FT_EPOCH
                 if which == "c" and epochs == 0:
                     continue
                 out = fresh(os.path.join(work, arch, f"{rate}-{which}"))
-                r = res[str(rate)][which] = setting(binary, feat, arch, folder, out, rate, which, epochs, test)
+                r = res[str(rate)][which] = setting(binary, feat, arch, folder, out, rate, which, epochs, test, seed)
                 log(f"ours {arch:6s} r={rate:<4} ({which}) {describe(r)}")
+        if not adaptive:
+            continue
         if feat["adaptive"]:
             out = fresh(os.path.join(work, arch, "adaptive"))
             flags, _ = cli.options(feat, "adaptive", os.path.join(folder, "train.safetensors") if feat["data"] else None,
-                                   0 if feat["data"] else None)
+                                   0 if feat["data"] else None, seed)
             r = cli.prune(binary, [os.path.join(folder, arch, f"{t}.onnx") for t in TASKS], flags, out)
             res["adaptive"] = r if r["mode"] == "failed" else evaluate(out, r, test)
             log(f"ours {arch:6s} adaptive {describe(res['adaptive'])}")
@@ -201,9 +205,10 @@ def main():
     ap.add_argument("--archs", default=",".join(ARCHS))
     ap.add_argument("--epochs", type=int, default=FT_EPOCHS)
     ap.add_argument("--work", help="folder for the pruned models (default: a temp folder)")
+    ap.add_argument("--seed", type=int, default=SEED, help="passed as `pruned prune --seed`")
     args = ap.parse_args()
     results = run(args.tasks, args.pruned, [float(r) for r in args.rates.split(",")], args.archs.split(","),
-                  args.epochs, args.work)
+                  args.epochs, args.work, seed=args.seed)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w") as f:
         json.dump(results, f, indent=1)
