@@ -104,9 +104,11 @@ def evaluate(out, result, test):
     result["mean_acc"] = float(np.mean(accs)) if len(accs) == len(TASKS) else None
     result["params_sum"] = sum(t["params"] for t in result["tasks"].values())
     result["report_seconds"] = report.get("seconds")
+    # `pruned` writes these under `mfis` (a stand-in binary may write them at the top level).
+    mfis = report.get("mfis", report)
     for key in ("storage", "chosen", "front"):
-        if key in report:
-            result[key] = report[key] if key != "front" else {"solutions": len(report[key])}
+        if key in mfis:
+            result[key] = mfis[key] if key != "front" else {"solutions": len(mfis[key])}
     bundle = os.path.join(out, "multitask.safetensors")
     if os.path.exists(bundle):
         result["bundle"] = {"params": bundle_params(bundle), "bytes": os.path.getsize(bundle),
