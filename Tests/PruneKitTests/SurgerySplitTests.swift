@@ -85,6 +85,43 @@ import Testing
         #expect(pruned.initializers.keys.allSatisfy { read.contains($0) })
     }
 
+    /// With `--data` the pruned model is fine-tuned: Split's gradient, against the same graph
+    /// with each part taken by a Slice instead (Slice's rule is checked against finite
+    /// differences in TrainingOpGradientTests, Split's own with one part unread there too).
+    @Test func splitGradientsEqualThoseOfSlices() throws {
+        let g = SplitShuffleFixtures.shuffleUnits()
+        var sliced = g
+        for (i, node) in g.nodes.enumerated().reversed() where node.opType == "Split" {
+            let sizes = g.initializers[node.inputs[1]]!.int64s()
+            var start: Int64 = 0
+            var slices: [Node] = []
+            for (k, n) in sizes.enumerated() {
+                let bounds = ["\(node.name).s\(k)", "\(node.name).e\(k)", "\(node.name).axis"]
+                sliced.setInitializer(bounds[0], SplitShuffleFixtures.ints([start]))
+                sliced.setInitializer(bounds[1], SplitShuffleFixtures.ints([start + n]))
+                sliced.setInitializer(bounds[2], SplitShuffleFixtures.ints([1]))
+                slices.append(Node(name: "\(node.name).slice\(k)", opType: "Slice", inputs: [node.inputs[0]] + bounds, outputs: [node.outputs[k]]))
+                start += n
+            }
+            sliced.nodes[i] = slices[0]
+            sliced.nodes.insert(contentsOf: slices.dropFirst(), at: i + 1)
+        }
+        #expect(sliced.nodes.filter { $0.opType == "Split" }.isEmpty)
+        let x: [String: NDArray<Float>] = ["input": NDArray<Float>(Tensor(shape: [2, 3, 6, 6], floats: KernelFixtures.values(216, seed: 4)))]
+        var results: [[String: NDArray<Float>]] = []
+        for graph in [g, sliced] {
+            let trainable = try TrainableGraph(graph)
+            let pass = try trainable.forward(inputs: x, state: trainable.initialState(), mode: .training)
+            let seed = try GraphGradientCheck.projection()(pass.outputs["logits"]!).gradient
+            results.append(try trainable.backward(pass, seeds: ["logits": seed]))
+        }
+        #expect(Set(results[0].keys) == ["c0.weight", "c0.bias", "c1.weight", "c2.weight", "c3.weight", "fc.weight"])
+        for (name, gradient) in results[0] {
+            #expect(KernelFixtures.maxDifference(gradient.storage, results[1][name]!.storage) <= 1e-6, "\(name)")
+            #expect(gradient.storage.contains { $0 != 0 }, "\(name)")
+        }
+    }
+
     @Test func removingAWholeSplitPartIsAnError() throws {
         let g = SplitShuffleFixtures.channelSplit(.input13)
         let groups = ChannelGroups.analyze(g)
