@@ -12,11 +12,13 @@ import Testing
         let operands: [Tensor]
         var opset = 17
         var mode = ForwardMode.training
+        /// Outputs of the node; the loss reads the first (the others go unread).
+        var outputs = 1
         var testDescription: String { name }
 
         var graph: Graph {
             var g = Graph(name: name, nodes: [Node(name: name, opType: opType, inputs: operands.indices.map { "in\($0)" },
-                                                   outputs: ["y"], attributes: attributes)],
+                                                   outputs: ["y"] + (1..<outputs).map { "y\($0)" }, attributes: attributes)],
                           initializers: operands.enumerated().map { ("in\($0.offset)", $0.element) },
                           outputs: [ValueInfo(name: "y", shape: nil)])
             g.model.opsets = [Opset(domain: "", version: opset)]
@@ -95,6 +97,8 @@ import Testing
         OpCase(name: "Gather repeated", opType: "Gather", attributes: [Attribute("axis", .int(1))], operands: [f([2, 3, 2], 48), i([2, 0, 2])]),
         OpCase(name: "Slice backwards", opType: "Slice", operands: [f([2, 3, 5], 49), i([-1]), i([-10]), i([2]), i([-2])]),
         OpCase(name: "Expand", opType: "Expand", operands: [f([3, 1], 50), i([2, 3, 4])]),
+        OpCase(name: "Split", opType: "Split", attributes: [Attribute("axis", .int(-2))], operands: [f([2, 5, 3], 53), i([3, 2])],
+               outputs: 2),
         OpCase(name: "Concat", opType: "Concat", attributes: [Attribute("axis", .int(1))], operands: [f([2, 1, 3], 51), f([2, 2, 3], 52)]),
         OpCase(name: "ReduceMean", opType: "ReduceMean", attributes: [ints("axes", [1, 2]), Attribute("keepdims", .int(0))],
                operands: [f([2, 3, 2, 2], 53)]),

@@ -12,6 +12,9 @@ public struct ChannelGroups: Sendable {
     /// Constant shapes whose entry 1 spells out a channel count: a flatten Reshape's target
     /// (the flattened features), a Resize's sizes (the channels).
     public var flattenReshapes: [ReshapeFix]
+    /// Split sizes, Slice bounds and channel-shuffle reshape targets that spell out counts of
+    /// kept channels (surgery rewrites them).
+    public var countFixes: [CountFix] = []
     /// Component of every channel position, per site, resolved; components are numbered
     /// densely and `groups[g].channels[i]` is the component of channel i of group g.
     public var componentCount: Int
@@ -75,4 +78,26 @@ public struct ReshapeFix: Sendable, Equatable {
     public var shapeTensor: String
     /// Components of the flattened features (after expansion over h·w).
     public var features: [Int]
+}
+
+/// Integers of a node (an attribute, or a constant input surgery replaces with its own copy)
+/// whose entries are counts of kept channels: entry `index` becomes the number of `channels`
+/// kept, divided by `divisor` (a shuffle's group count).
+public struct CountFix: Sendable, Equatable {
+    public enum Target: Sendable, Equatable {
+        case attribute(String)
+        case input(Int)
+    }
+
+    public struct Entry: Sendable, Equatable {
+        public var index: Int
+        public var channels: [Int]
+        public var divisor: Int = 1
+    }
+
+    public var node: Int
+    public var target: Target
+    /// The values before pruning (entries not listed keep theirs).
+    public var values: [Int64]
+    public var entries: [Entry]
 }

@@ -20,6 +20,10 @@ struct DependencyAnalysis {
     var reshapes: [(node: Int, tensor: String, features: [Int])] = []
     /// Constant Resize sizes already read, with the channels whose count they spell out.
     var resizeSizes: [String: [Int]] = [:]
+    /// Counts surgery rewrites (Split sizes, Slice bounds, shuffle reshapes), channels unresolved.
+    var countFixes: [CountFix] = []
+    /// Nodes already accounted for by an earlier node's pattern (the inside of a channel shuffle).
+    var claimed: Set<Int> = []
 
     let graph: Graph
     let shapes: ShapeInference
@@ -99,6 +103,7 @@ struct DependencyAnalysis {
     }
 
     private mutating func visit(_ index: Int) {
+        guard !claimed.contains(index) else { return }
         let node = graph.nodes[index]
         let op = node.domain.isEmpty || node.domain == "ai.onnx" ? node.opType : "\(node.domain).\(node.opType)"
         let x = node.inputs.first.flatMap { maps[$0] }
@@ -111,6 +116,12 @@ struct DependencyAnalysis {
         case _ where Self.passThrough.contains(op):
             if let x { out(x) }
             if let p = node.inputs.first.flatMap({ pendingFlatten[$0] }) { pendingFlatten[node.outputs[0]] = p }
+        case "Split":
+            if let x { split(node, index: index, x: x) }
+        case "Slice" where x != nil:
+            slice(node, index: index, x: x!)
+        case "Transpose":
+            if let x { transpose(node, x: x) }
         case "Shape":
             break  // reads only the dimensions, which follow any pruning at run time
         case _ where Self.shapeOps.contains(op):
@@ -322,6 +333,7 @@ struct DependencyAnalysis {
             return unknown(node, why: "Reshape '\(node.label)' has a shape computed at run time that the analysis cannot follow")
         }
         if inShape == outShape { maps[node.outputs[0]] = x; return }
+        if outShape.count == inShape.count + 1, channelShuffle(node, index: index, x: x, from: inShape, to: outShape) { return }
         guard inShape.count >= 2, outShape.count == 2, outShape[0] == inShape[0] else {
             return unknown(node, why: "Reshape '\(node.label)' from \(inShape) to \(outShape) is not a flatten [N, -1]")
         }
@@ -424,6 +436,11 @@ struct DependencyAnalysis {
             sites: resolvedSites,
             depthwiseConvs: depthwise.map { DepthwiseFix(node: $0.node, inputChannels: $0.inputs.map { rootOf[$0] }) },
             flattenReshapes: reshapes.map { ReshapeFix(node: $0.node, shapeTensor: $0.tensor, features: $0.features.map { rootOf[$0] }) },
+            countFixes: countFixes.map { fix in
+                var fix = fix
+                for e in fix.entries.indices { fix.entries[e].channels = fix.entries[e].channels.map { rootOf[$0] } }
+                return fix
+            },
             componentCount: component.count
         )
     }

@@ -199,9 +199,13 @@ public struct ShapeInference: Sendable {
         case "Cast":
             set(x)
             if let c = constant(0) { constants[node.outputs[0]] = c }
+        case "Transpose", "Split":
+            for (slot, s) in movementShapes(node, input: x, opset: graph.model.defaultOpset).enumerated() { set(s, slot) }
         case "Slice":
             guard let data = constant(0), data.count == (x?.reduce(1, *) ?? -1), x?.count == 1,
-                  let starts = constant(1), let ends = constant(2), starts.count == 1, ends.count == 1 else { return }
+                  let starts = constant(1), let ends = constant(2), starts.count == 1, ends.count == 1 else {
+                return set(movementShapes(node, input: x, opset: graph.model.defaultOpset).first ?? nil)
+            }
             let n = Int64(data.count)
             func clamp(_ v: Int64) -> Int { Int(max(0, min(n, v < 0 ? v + n : v))) }
             let steps = constant(4) ?? [1]

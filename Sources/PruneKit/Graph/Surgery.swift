@@ -6,6 +6,7 @@ public enum SurgeryError: Error, Equatable, CustomStringConvertible {
     case notPrunable(group: String, reason: String)
     case channelOutOfRange(group: String, channel: Int, size: Int)
     case wouldRemoveAll(group: String)
+    case emptySplitPart(node: String, output: Int)
 
     public var description: String {
         switch self {
@@ -13,6 +14,8 @@ public enum SurgeryError: Error, Equatable, CustomStringConvertible {
         case let .notPrunable(group, reason): return "channel group '\(group)' is not prunable: \(reason)"
         case let .channelOutOfRange(group, channel, size): return "channel \(channel) is out of range for group '\(group)' of \(size) channels"
         case let .wouldRemoveAll(group): return "removing every channel of group '\(group)' would leave nothing"
+        case let .emptySplitPart(node, output):
+            return "the channels removed would leave output \(output) of Split '\(node)' empty; keep more channels"
         }
     }
 }
@@ -52,6 +55,7 @@ extension Graph {
             let shape = Tensor(shape: t.shape, int64s: target)
             out.initializers[fix.shapeTensor] = t.dtype == .i64 ? shape : Tensor(shape: t.shape, floats: target.map(Float.init), dtype: t.dtype)
         }
+        try out.applyCountFixes(groups.countFixes, removed: removed)
         // Recorded intermediate shapes are stale now; ONNX treats them as optional.
         out.valueInfo = []
         return out

@@ -27,6 +27,7 @@ extension Interpreter {
             "Squeeze": squeeze,
             "Concat": concat,
             "Slice": slice,
+            "Split": split,
             "Cast": cast,
             "ConstantOfShape": constantOfShape,
             "Transpose": transpose,

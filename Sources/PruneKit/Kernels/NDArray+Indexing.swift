@@ -38,26 +38,12 @@ extension NDArray {
         for i in starts.indices {
             let a = try Self.resolveAxis(axisList[i], rank: rank, name: "Slice axis")
             guard seen.insert(a).inserted else { throw KernelError.attribute("Slice axis \(a) repeats") }
-            guard stepList[i] != 0 else { throw KernelError.attribute("Slice step 0") }
-            let dim = shape[a]
-            // A step of at least the dimension takes one element at most, whatever its size;
-            // clamping keeps offset arithmetic from overflowing.
-            let s = stepList[i] > 0 ? Swift.min(stepList[i], Swift.max(dim, 1)) : Swift.max(stepList[i], -Swift.max(dim, 1))
-            var start = starts[i] < 0 ? starts[i] &+ dim : starts[i]
-            var end = ends[i] < 0 ? ends[i] &+ dim : ends[i]
-            let n: Int
-            if s > 0 {
-                start = Swift.min(Swift.max(start, 0), dim)
-                end = Swift.min(Swift.max(end, 0), dim)
-                n = end > start ? 1 + (end - start - 1) / s : 0
-            } else {
-                start = Swift.min(Swift.max(start, 0), dim - 1)
-                end = Swift.min(Swift.max(end, -1), dim - 1)
-                n = start > end ? 1 + (start - end - 1) / -s : 0
+            guard let range = SliceRange(start: starts[i], end: ends[i], step: stepList[i], dim: shape[a]) else {
+                throw KernelError.attribute("Slice step 0")
             }
-            first[a] = start
-            step[a] = s
-            outShape[a] = n
+            first[a] = range.first
+            step[a] = range.step
+            outShape[a] = range.count
         }
         let own = contiguousStrides(shape)
         guard !outShape.contains(0) else { return NDArray(uncheckedShape: outShape, storage: []) }

@@ -12,6 +12,11 @@ extension GradientRule {
                 return out
             },
             "ReduceMean": GradientRule(slots: [0], compute: reduceMean),
+            // The parts' gradients side by side along the split axis.
+            "Split": GradientRule(slots: [0], allOutputs: true) { c in
+                let axis = try c.op.int("axis", 0)
+                return [try .concatenated(c.gradOutputs, axis: axis)]
+            },
         ]
         // Same values in another shape (Cast between float types included): the gradient is
         // the output's, in the input's shape.

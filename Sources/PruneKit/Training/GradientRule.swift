@@ -3,8 +3,10 @@ struct GradientRule: Sendable {
     /// Input slots a gradient flows into; nil for every slot (Concat). Shape, Size and
     /// constants list none: their outputs do not change with their inputs' values.
     let slots: [Int]?
+    /// Whether every output is differentiable (Split), not output 0 alone.
+    var allOutputs = false
     /// The gradient for each input slot (nil where not wanted or not defined), given the
-    /// gradient of output 0, the only differentiable output of every supported op.
+    /// gradient of output 0 (of every output, for `allOutputs` rules).
     let compute: @Sendable (GradientContext) throws -> [NDArray<Float>?]
 
     func flows(into slot: Int) -> Bool { slots?.contains(slot) ?? true }
@@ -41,6 +43,9 @@ struct GradientContext {
     let op: Interpreter.OpContext
     let results: [Interpreter.Value]
     let gradOutput: NDArray<Float>
+    /// Every output's gradient (zeros for an output no reader differentiated), for `allOutputs`
+    /// rules; `[gradOutput]` otherwise.
+    var gradOutputs: [NDArray<Float>] = []
     let wanted: [Bool]
     let mode: ForwardMode
 

@@ -28,7 +28,7 @@ struct TapeRecorder {
         if let rule = GradientRule.rule(for: node), let output = node.outputs.first, !output.isEmpty,
            case .float? = results.first,
            node.inputs.enumerated().contains(where: { rule.flows(into: $0.offset) && differentiable.contains($0.element) }) {
-            differentiable.insert(output)
+            for name in rule.allOutputs ? node.outputs : [output] where !name.isEmpty { differentiable.insert(name) }
             tape.append(TapeEntry(node: index, inputs: args, results: results))
         }
         return results

@@ -13,13 +13,15 @@ extension TrainableGraph {
         // before the value's producer is reached.
         for entry in pass.tape.reversed() {
             let node = graph.nodes[entry.node]
-            guard let dy = gradients.take(node.outputs[0]), let rule = GradientRule.rule(for: node) else { continue }
+            guard let rule = GradientRule.rule(for: node),
+                  let dys = rule.allOutputs ? gradients.takeAll(node.outputs, shapes: entry.results.map(\.shape))
+                                            : gradients.take(node.outputs[0]).map({ [$0] }) else { continue }
             let wanted = node.inputs.enumerated().map { slot, name in
                 rule.flows(into: slot) && pass.differentiable.contains(name)
             }
             guard wanted.contains(true) else { continue }
             let context = GradientContext(op: Interpreter.OpContext(node: node, inputs: entry.inputs, opset: opset),
-                                          results: entry.results, gradOutput: dy, wanted: wanted, mode: pass.mode)
+                                          results: entry.results, gradOutput: dys[0], gradOutputs: dys, wanted: wanted, mode: pass.mode)
             let inputGradients: [NDArray<Float>?]
             do {
                 inputGradients = try rule.compute(context)
@@ -51,6 +53,15 @@ extension TrainableGraph {
 /// dLoss/dValue by value name, summed over the value's readers.
 struct GradientAccumulator {
     private var sums: [String: NDArray<Float>] = [:]
+
+    /// The gradients of `names` (zeros of `shapes` where none came back); nil when none did.
+    mutating func takeAll(_ names: [String], shapes: [[Int]]) -> [NDArray<Float>]? {
+        let taken = names.map { $0.isEmpty ? nil : take($0) }
+        guard taken.contains(where: { $0 != nil }) else { return nil }
+        return zip(taken, shapes).map { g, shape in
+            g ?? NDArray(uncheckedShape: shape, storage: [Float](repeating: 0, count: shape.reduce(1, *)))
+        }
+    }
 
     mutating func add(_ gradient: NDArray<Float>, to name: String) {
         guard var sum = sums.removeValue(forKey: name) else {

@@ -68,7 +68,7 @@ public struct TrainableGraph: Sendable {
                     dependent.contains(name) && (rule?.flows(into: slot) ?? true)
                 }
                 // An op without a rule might pass gradient to any output; one with a rule to output 0.
-                let outputs = rule == nil ? node.outputs : Array(node.outputs.prefix(1))
+                let outputs = rule == nil || rule?.allOutputs == true ? node.outputs : Array(node.outputs.prefix(1))
                 for name in outputs where reached && !name.isEmpty && dependent.insert(name).inserted { changed = true }
             }
         }
