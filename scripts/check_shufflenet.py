@@ -15,32 +15,15 @@ Not needed by `swift test`.
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
 import numpy as np
-import onnxruntime as ort
 import torch
 import torchvision
-from safetensors.numpy import load_file, save_file
 
-
-def run(cmd):
-    p = subprocess.run(cmd, capture_output=True, text=True)
-    if p.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} exited {p.returncode}: {p.stderr.strip()}")
-    return p.stdout
-
-
-def ours(pruned, model, x, work):
-    save_file({"input": x}, os.path.join(work, "x.safetensors"))
-    run([pruned, "run", model, "--input", os.path.join(work, "x.safetensors"), "--out", os.path.join(work, "y.safetensors")])
-    return load_file(os.path.join(work, "y.safetensors"))["logits"]
-
-
-def theirs(model, x):
-    return ort.InferenceSession(model, providers=["CPUExecutionProvider"]).run(None, {"input": x})[0]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from forward_compare import ours, run, theirs  # noqa: E402
 
 
 def export(arch, path, opset):

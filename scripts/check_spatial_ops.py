@@ -16,16 +16,16 @@ forward of it. Prints one line per model; exits non-zero on any failure. Not nee
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
 import numpy as np
-import onnxruntime as ort
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from safetensors.numpy import load_file, save_file
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from forward_compare import ours, run, theirs  # noqa: E402
 
 
 class Net(nn.Module):
@@ -66,23 +66,6 @@ def models():
         "pad_replicate": Fn(lambda x: F.pad(x, (2, 0, 1, 1), mode="replicate")),
         "pad_constant": Fn(lambda x: F.pad(x, (1, 1, 0, 2), value=0.5)),
     }
-
-
-def run(cmd):
-    p = subprocess.run(cmd, capture_output=True, text=True)
-    if p.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} exited {p.returncode}: {p.stderr.strip()}")
-    return p.stdout
-
-
-def ours(pruned, model, x, work):
-    save_file({"input": x}, os.path.join(work, "x.safetensors"))
-    run([pruned, "run", model, "--input", os.path.join(work, "x.safetensors"), "--out", os.path.join(work, "y.safetensors")])
-    return load_file(os.path.join(work, "y.safetensors"))["logits"]
-
-
-def theirs(model, x):
-    return ort.InferenceSession(model, providers=["CPUExecutionProvider"]).run(None, {"input": x})[0]
 
 
 def main():

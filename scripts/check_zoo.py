@@ -27,9 +27,10 @@ import tempfile
 import time
 
 import numpy as np
-import onnxruntime as ort
 import torch
-from safetensors.numpy import load_file, save_file
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from forward_compare import ours, theirs  # noqa: E402
 
 CLASSIFIERS = ["resnet18", "mobilenet_v3_small", "efficientnet_b0", "densenet121", "squeezenet1_0",
                "shufflenet_v2_x0_5", "regnet_x_400mf", "mnasnet0_5", "googlenet", "convnext_tiny"]
@@ -56,11 +57,6 @@ def build(name):
     return getattr(torchvision.models, name)(weights=None, **kwargs)
 
 
-def onnxruntime_output(path, x):
-    session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
-    return session.run(None, {session.get_inputs()[0].name: x})[0]
-
-
 def check(name, binary, rate, size, work):
     row = {"model": name}
     path = os.path.join(work, f"{name}.onnx")
@@ -70,16 +66,12 @@ def check(name, binary, rate, size, work):
                           output_names=["out"], external_data=False)
     except Exception as e:  # an export torch itself cannot do is not ours to check
         return {**row, "skipped": f"export failed: {str(e).splitlines()[0][:120]}"}
-    expected = onnxruntime_output(path, x)
-
-    save_file({"input": x}, os.path.join(work, "x.safetensors"))
-    p = subprocess.run([binary, "run", path, "--input", os.path.join(work, "x.safetensors"),
-                        "--out", os.path.join(work, "y.safetensors")], capture_output=True, text=True)
-    if p.returncode:
-        row["forward"] = f"FAIL: {p.stderr.strip()[-200:]}"
-    else:
-        ours = next(iter(load_file(os.path.join(work, "y.safetensors")).values()))
-        row["forward_rel_error"] = float(np.max(np.abs(ours - expected)) / max(1e-12, np.max(np.abs(expected))))
+    expected = theirs(path, x)
+    try:
+        got = ours(binary, path, x, work)
+        row["forward_rel_error"] = float(np.max(np.abs(got - expected)) / max(1e-12, np.max(np.abs(expected))))
+    except RuntimeError as e:
+        row["forward"] = f"FAIL (exit {str(e).rsplit(' exited ', 1)[-1][:200]}"
 
     out = os.path.join(work, f"out-{name}")
     t = time.perf_counter()
@@ -97,8 +89,7 @@ def check(name, binary, rate, size, work):
                pinned=collections.Counter(re.sub(r"'[^']*'", "'…'", g.get("reason", "")) for g in groups
                                           if not g["prunable"]).most_common(3))
     try:
-        got = onnxruntime_output(os.path.join(out, f"{name}.onnx"), x)
-        row["pruned_runs"] = got.shape == expected.shape
+        row["pruned_runs"] = theirs(os.path.join(out, f"{name}.onnx"), x).shape == expected.shape
     except Exception as e:
         row["pruned_runs"] = f"FAIL: {str(e)[:200]}"
     return row
