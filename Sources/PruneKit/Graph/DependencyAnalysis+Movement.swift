@@ -73,16 +73,22 @@ extension DependencyAnalysis {
         maps[node.outputs[0]] = taken
     }
 
-    /// Passes channels through when the batch and channel axes stay where they are.
+    /// Moves the channel map to wherever the perm puts its axis: axis 1 (axes 0 and 1 kept, or
+    /// back from channels last) or the last axis (to channels last, ConvNeXt's [0, 2, 3, 1]).
+    /// The batch axis must stay first; anywhere else the channels are pinned.
     mutating func transpose(_ node: Node, x: [Int]) {
         guard let rank = shapes.shape(node.inputs[0])?.count else {
             return unknown(node, why: "Transpose '\(node.label)' has an input of unknown rank")
         }
         let perm = node.ints("perm") ?? Array((0..<rank).reversed())
-        guard perm.count == rank, rank >= 2, perm[0] == 0, perm[1] == 1 else {
-            return unknown(node, why: "Transpose '\(node.label)' moves the channel axis (perm \(perm))")
+        let from = axis(of: node.inputs[0])
+        guard perm.count == rank, rank >= 2, Set(perm) == Set(0..<rank), perm[0] == 0, let to = perm.firstIndex(of: from),
+              to == 1 || to == rank - 1 else {
+            return unknown(node, why: "Transpose '\(node.label)' (perm \(perm)) moves the channels from axis \(from) to one other " +
+                "than 1 or the last, or moves the batch axis")
         }
         maps[node.outputs[0]] = x
+        setAxis(node.outputs[0], to)
     }
 
     /// ShuffleNet's channel shuffle: Reshape [N, C, ...] → [N, g, C/g, ...], Transpose

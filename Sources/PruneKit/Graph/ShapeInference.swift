@@ -103,6 +103,13 @@ public struct ShapeInference: Sendable {
              "Softplus", "Softsign", "Mish", "Erf", "Log", "Reciprocal", "InstanceNormalization":
             set(x)
             if node.opType == "Identity", let c = constant(0) { constants[node.outputs[0]] = c }
+        case "LayerNormalization":
+            guard let x else { return }
+            var axis = node.int("axis") ?? -1
+            if axis < 0 { axis += x.count }
+            guard axis >= 0, axis < x.count else { return }
+            set(x)
+            for slot in [1, 2] { set(x.indices.map { $0 < axis ? x[$0] : 1 }, slot) }  // Mean, InvStdDev
         case "Add", "Sub", "Mul", "Div":
             let present = ins.compactMap { $0 }
             guard present.count == node.inputs.count, let out = Self.broadcast(present) else { return }
