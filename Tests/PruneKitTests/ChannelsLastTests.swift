@@ -134,4 +134,38 @@ import Testing
         }
         #expect(worst <= 1e-4)
     }
+
+    /// conv → pool → (Reshape [-1] → Gather of 0..<n in the pooled shape, as PyTorch's
+    /// `as_strided` exports) → LayerNorm2d → linear, at batch 1.
+    static func pooledNorm(asStrided: Bool) -> Graph {
+        var b = GraphBuilder(name: "pooled", seed: 12)
+        var h = b.globalAveragePool(b.conv(b.input("input", shape: [1, 3, 6, 6]), out: 4, kernel: 3, name: "c"))
+        if asStrided {
+            let flat = b.node("Reshape", [h, b.constant("flat", Tensor(shape: [1], int64s: [-1]))], outputShape: [4])
+            h = b.node("Gather", [flat, b.constant("strided", Tensor(shape: [1, 4, 1, 1], int64s: [0, 1, 2, 3]))],
+                       outputShape: [1, 4, 1, 1], name: "gather")
+        }
+        h = b.transpose(b.layerNorm(b.transpose(h, perm: [0, 2, 3, 1]), name: "norm"), perm: [0, 3, 1, 2])
+        b.output(b.linear(b.flatten(h), out: 3, name: "head"))
+        return b.graph
+    }
+
+    @Test func asStridedIdentityPassesChannelsAndFollowsThePruning() throws {
+        var results: [[Float]] = []
+        for asStrided in [true, false] {
+            let g = Self.pooledNorm(asStrided: asStrided)
+            let groups = ChannelGroups.analyze(g)
+            let c = try group(groups, "c")
+            #expect(c.prunable, "\(c.reason ?? "")")
+            let pruned = try g.removingChannels([c.id: [2]], groups: groups)
+            if asStrided {
+                let gather = try #require(pruned.nodes.first { $0.name == "gather" })
+                let indices = try #require(pruned.initializers[gather.inputs[1]])
+                #expect(indices.shape == [1, 3, 1, 1] && indices.int64s() == [0, 1, 2])
+            }
+            let x = Tensor(shape: [1, 3, 6, 6], floats: KernelFixtures.values(108, seed: 2))
+            results.append(try #require(try Interpreter().run(pruned, inputs: ["input": x])[pruned.outputs[0].name]).floats())
+        }
+        #expect(results[0].count == 3 && results[0] == results[1])
+    }
 }

@@ -26,6 +26,8 @@ struct DependencyAnalysis {
     var resizeSizes: [String: [Int]] = [:]
     /// Counts surgery rewrites (Split sizes, Slice bounds, shuffle reshapes), channels unresolved.
     var countFixes: [CountFix] = []
+    /// Gathers that put a flattened value back as it was (their indices follow the kept channels).
+    var identityGathers: [(node: Int, channels: [Int], shape: [Int])] = []
     /// Nodes already accounted for by an earlier node's pattern (the inside of a channel shuffle).
     var claimed: Set<Int> = []
 
@@ -316,6 +318,7 @@ struct DependencyAnalysis {
             return unknown(node, why: "Reshape '\(node.label)' has a shape computed at run time that the analysis cannot follow")
         }
         if inShape == outShape { maps[node.outputs[0]] = x; return }
+        if outShape.count == 1, identityGather(node, x: x, from: inShape) { return }
         if outShape.count == inShape.count + 1, channelShuffle(node, index: index, x: x, from: inShape, to: outShape) { return }
         guard inShape.count >= 2, outShape.count == 2, outShape[0] == inShape[0] else {
             return unknown(node, why: "Reshape '\(node.label)' from \(inShape) to \(outShape) is not a flatten [N, -1]")
@@ -410,7 +413,8 @@ struct DependencyAnalysis {
                 for e in fix.entries.indices { fix.entries[e].channels = fix.entries[e].channels.map { rootOf[$0] } }
                 return fix
             },
-            componentCount: component.count
+            componentCount: component.count,
+            identityGathers: identityGathers.map { IdentityGatherFix(node: $0.node, channels: $0.channels.map { rootOf[$0] }, shape: $0.shape) }
         )
     }
 }
