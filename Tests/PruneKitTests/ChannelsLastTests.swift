@@ -168,4 +168,22 @@ import Testing
         }
         #expect(results[0].count == 3 && results[0] == results[1])
     }
+
+    /// Channels-last moments of a transposed array equal the NCHW moments of the original.
+    @Test func channelMomentsReadTheLastAxis() throws {
+        let v = KernelFixtures.values(2 * 3 * 4, seed: 5)
+        let nchw = try NDArray(shape: [2, 3, 4], storage: v)
+        // nlc[n][l][c] = nchw[n][c][l].
+        var transposed = [Float](repeating: 0, count: 24)
+        for n in 0..<2 { for l in 0..<4 { for c in 0..<3 { transposed[(n * 4 + l) * 3 + c] = v[(n * 3 + c) * 4 + l] } } }
+        let nlc = try NDArray(shape: [2, 4, 3], storage: transposed)
+        var a = ChannelMoments(channels: 3), b = ChannelMoments(channels: 3, channelsLast: true)
+        a.add(nchw)
+        b.add(nlc)
+        #expect(zip(a.mean, b.mean).allSatisfy { abs($0 - $1) < 1e-12 } && zip(a.variance, b.variance).allSatisfy { abs($0 - $1) < 1e-12 })
+        // By hand: channel 0 of sample 0 is v[0..<4], of sample 1 v[12..<16].
+        let c0: [Float] = Array(v[0..<4]) + Array(v[12..<16])
+        let mean0 = c0.reduce(0.0) { $0 + Double($1) } / 8
+        #expect(abs(b.mean[0] - mean0) < 1e-9)
+    }
 }
