@@ -19,8 +19,24 @@ struct BatchFreeReshapes: Sendable {
     /// Rewrites `graph`'s batch-carrying constant Reshape targets; `inputShapes` are its data
     /// inputs at batch 1 and batch 2, to tell which dimensions follow the batch.
     init(_ graph: inout Graph, input: String, sampleShape: [Int]) {
-        let one = ShapeInference(graph: graph, inputShapes: [input: [1] + sampleShape])
-        let two = ShapeInference(graph: graph, inputShapes: [input: [2] + sampleShape])
+        var one = ShapeInference(graph: graph, inputShapes: [input: [1] + sampleShape])
+        var two = ShapeInference(graph: graph, inputShapes: [input: [2] + sampleShape])
+        let readers = graph.consumers()
+        for i in graph.nodes.indices where graph.nodes[i].opType == "Reshape" && graph.nodes[i].domain.isEmpty {
+            let node = graph.nodes[i]
+            guard node.inputs.count >= 2, graph.initializers[node.inputs[1]]?.int64s() == [-1], let shape = one.shape(node.inputs[0]),
+                  two.shape(node.inputs[0])?.first == 2, let r = readers[node.outputs[0]], r.count == 1, r[0].slot == 0 else { continue }
+            let gather = graph.nodes[r[0].node]
+            guard gather.opType == "Gather", gather.domain.isEmpty, (gather.int("axis") ?? 0) == 0, gather.inputs.count == 2,
+                  let indices = graph.initializers[gather.inputs[1]], indices.shape == shape,
+                  indices.int64s() == (0..<Int64(indices.count)).map({ $0 }) else { continue }
+            gathers[gather.outputs[0]] = gather
+            graph.nodes[r[0].node] = Node(name: gather.name, opType: "Identity", inputs: [node.inputs[0]], outputs: gather.outputs)
+        }
+        if !gathers.isEmpty {  // the values after them follow the batch now
+            one = ShapeInference(graph: graph, inputShapes: [input: [1] + sampleShape])
+            two = ShapeInference(graph: graph, inputShapes: [input: [2] + sampleShape])
+        }
         for i in graph.nodes.indices where graph.nodes[i].opType == "Reshape" && graph.nodes[i].domain.isEmpty {
             let node = graph.nodes[i]
             guard node.inputs.count >= 2, let output = node.outputs.first, !output.isEmpty,
@@ -35,18 +51,6 @@ struct BatchFreeReshapes: Sendable {
             graph.setInitializer(name, Tensor(shape: target.shape, int64s: dims))
             graph.nodes[i].inputs[1] = name
             rewritten[output] = (node.inputs[1], name)
-        }
-        let readers = graph.consumers()
-        for i in graph.nodes.indices where graph.nodes[i].opType == "Reshape" && graph.nodes[i].domain.isEmpty {
-            let node = graph.nodes[i]
-            guard node.inputs.count >= 2, graph.initializers[node.inputs[1]]?.int64s() == [-1], let shape = one.shape(node.inputs[0]),
-                  two.shape(node.inputs[0])?.first == 2, let r = readers[node.outputs[0]], r.count == 1, r[0].slot == 0 else { continue }
-            let gather = graph.nodes[r[0].node]
-            guard gather.opType == "Gather", gather.domain.isEmpty, (gather.int("axis") ?? 0) == 0, gather.inputs.count == 2,
-                  let indices = graph.initializers[gather.inputs[1]], indices.shape == shape,
-                  indices.int64s() == (0..<Int64(indices.count)).map({ $0 }) else { continue }
-            gathers[gather.outputs[0]] = gather
-            graph.nodes[r[0].node] = Node(name: gather.name, opType: "Identity", inputs: [node.inputs[0]], outputs: gather.outputs)
         }
     }
 
