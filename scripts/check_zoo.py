@@ -4,7 +4,7 @@
     pip install --no-deps torchvision        # the one package the other checks do not need
     swift build -c release --product pruned
     python3 scripts/check_zoo.py [--pruned .build/release/pruned] [--models resnet18,lraspp_mobilenet_v3_large]
-                                 [--rate 0.3] [--size 224] [--json OUT.json]
+                                 [--rate 0.3] [--size 224] [--perturb 1e-3] [--json OUT.json]
 
 Each model (random weights, seeded; `torch.onnx.export` defaults, `external_data=False`) is
 exported at 1x3xSIZExSIZE, then:
@@ -13,6 +13,10 @@ exported at 1x3xSIZExSIZE, then:
   prune     `pruned prune --rate R`: parameters before and after, channel groups pruned / all,
             the reasons the others were pinned (report.json), wall seconds;
   pruned    the pruned model in onnxruntime: runs, and its output has the original's shape.
+`--perturb S` adds S·N(0, 1) (seeded) to every parameter before the export: torchvision's
+initialisation makes many tensors equal (ConvNeXt's LayerNorm weights are all ones, its biases
+all zeros) and the exporter stores equal constants once, which ties their layers' channels
+together; trained weights are never equal, and neither are perturbed ones.
 Prints one line per model and exits non-zero when any export that worked fails a step. Not
 needed by `swift test`.
 """
@@ -48,6 +52,18 @@ class OutOnly(torch.nn.Module):
         return self.model(x)["out"]
 
 
+PERTURB = 0.0  # --perturb
+
+
+def perturbed(model, scale):
+    if scale:
+        generator = torch.Generator().manual_seed(1)
+        with torch.no_grad():
+            for p in model.parameters():
+                p.add_(scale * torch.randn(p.shape, generator=generator))
+    return model
+
+
 def build(name):
     import torchvision
     torch.manual_seed(0)
@@ -62,7 +78,7 @@ def check(name, binary, rate, size, work):
     path = os.path.join(work, f"{name}.onnx")
     x = np.random.default_rng(0).standard_normal((1, 3, size, size)).astype(np.float32)
     try:
-        torch.onnx.export(build(name).eval(), (torch.from_numpy(x),), path, input_names=["input"],
+        torch.onnx.export(perturbed(build(name).eval(), PERTURB), (torch.from_numpy(x),), path, input_names=["input"],
                           output_names=["out"], external_data=False)
     except Exception as e:  # an export torch itself cannot do is not ours to check
         return {**row, "skipped": f"export failed: {str(e).splitlines()[0][:120]}"}
@@ -114,13 +130,16 @@ def failed(r):
 
 
 def main():
+    global PERTURB
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pruned", default=".build/release/pruned")
     ap.add_argument("--models", default=",".join(CLASSIFIERS + SEGMENTERS))
     ap.add_argument("--rate", type=float, default=0.3)
     ap.add_argument("--size", type=int, default=224)
+    ap.add_argument("--perturb", type=float, default=0.0, help="add this times N(0, 1) to every parameter before export")
     ap.add_argument("--json")
     args = ap.parse_args()
+    PERTURB = args.perturb
     torch.set_num_threads(1)
     work = tempfile.mkdtemp(prefix="zoo-")
     rows = []

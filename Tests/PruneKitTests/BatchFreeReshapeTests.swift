@@ -50,4 +50,22 @@ import Testing
         #expect(written.nodes == graph.nodes)
         #expect(Set(written.initializers.keys) == Set(graph.initializers.keys))
     }
+
+    /// `as_strided` (Reshape [-1], Gather of 0..<n in the batch-1 shape) runs as an Identity in
+    /// mini-batches, and is written back as it was.
+    @Test func asStridedGatherRunsMiniBatches() throws {
+        let graph = ChannelsLastTests.pooledNorm(asStrided: true)
+        let output = graph.outputs[0].name
+        let model = try ClassifierGraph(graph, sampleShape: [3, 6, 6])
+        let batch = try NDArray(shape: [3, 3, 6, 6], storage: KernelFixtures.values(324, seed: 4))
+        let logits = try model.logits(batch)
+        #expect(logits.shape == [3, 3])
+        for n in 0..<3 {
+            let one = try NDArray(shape: [1, 3, 6, 6], storage: Array(batch.storage[(n * 108)..<((n + 1) * 108)]))
+            let alone = try Interpreter().run(graph, inputs: ["input": Tensor(one)])[output]!.floats()
+            #expect(KernelFixtures.maxDifference(Array(logits.storage[(n * 3)..<(n * 3 + 3)]), alone) <= 1e-5)
+        }
+        #expect(model.graph.nodes.contains { $0.name == "gather" && $0.opType == "Identity" })
+        #expect(model.exportable.nodes == graph.nodes)
+    }
 }

@@ -1,7 +1,7 @@
 import Testing
 @testable import PruneKit
 
-/// Pad and InstanceNormalization through the interpreter against hand-worked values.
+/// Pad, InstanceNormalization and LayerNormalization through the interpreter against hand-worked values.
 @Suite struct KernelPadNormTests {
     /// One node over initializers (named "in0", "in1", …; nil for an omitted input).
     func run(_ op: String, _ operands: [Tensor?], attributes: [Attribute] = [], opset: Int = 19) throws -> (shape: [Int], values: [Float]) {
@@ -53,5 +53,30 @@ import Testing
         let scale = Tensor(shape: [2], floats: [2, 3]), bias = Tensor(shape: [2], floats: [0.5, -1])
         let withEpsilon = try run("InstanceNormalization", [x, scale, bias], attributes: [Attribute("epsilon", .float(1e-5))])
         #expect(KernelFixtures.maxDifference(withEpsilon.values, [-1.5, 2.5, -1, -1, -1.5, 2.5, -4, 2]) <= 1e-4)
+    }
+
+    @Test func layerNormalizationNormalizesEachRow() throws {
+        // Row [1, 2, 3]: mean 2, variance 2/3; row [0, 0, 6]: mean 2, variance 8.
+        let x = Tensor(shape: [2, 3], floats: [1, 2, 3, 0, 0, 6])
+        let scale = Tensor(shape: [3], floats: [1, 2, -1]), bias = Tensor(shape: [3], floats: [0, 1, 0.5])
+        let a = 1.5.squareRoot(), b = 0.5.squareRoot()
+        let expected = [-a, 1, 0.5 - a, -b, 1 - 2 * b, 0.5 - 2 * b].map { Float($0) }
+        let y = try run("LayerNormalization", [x, scale, bias], attributes: [Attribute("epsilon", .float(1e-7))])
+        #expect(y.shape == [2, 3] && KernelFixtures.maxDifference(y.values, expected) <= 1e-5)
+        // Over axes 1 and 2 of [2, 1, 3] the rows are the same; without a bias, none is added.
+        let x3 = Tensor(shape: [2, 1, 3], floats: [1, 2, 3, 0, 0, 6])
+        let noBias = try run("LayerNormalization", [x3, Tensor(shape: [1, 3], floats: [1, 2, -1])],
+                             attributes: [Attribute("axis", .int(1)), Attribute("epsilon", .float(1e-7))])
+        #expect(KernelFixtures.maxDifference(noBias.values, [-a, 0, -a, -b, -2 * b, -2 * b].map { Float($0) }) <= 1e-5)
+        let r = try layerNormalization(NDArray(shape: [2, 3], storage: [1, 2, 3, 0, 0, 6]), scale: NDArray(shape: [3], storage: [1, 1, 1]),
+                                       bias: nil, epsilon: 0)
+        #expect(r.mean.shape == [2, 1] && r.mean.storage == [2, 2])
+        #expect(KernelFixtures.maxDifference(r.invStdDev.storage, [Float(a), Float(1 / 8.0.squareRoot())]) <= 1e-6)
+    }
+
+    @Test func layerNormalizationRefusesAScaleOfAnotherShape() {
+        #expect(throws: (any Error).self) {
+            try run("LayerNormalization", [Tensor(shape: [2, 3], floats: [1, 2, 3, 4, 5, 6]), Tensor(shape: [2], floats: [1, 1])])
+        }
     }
 }

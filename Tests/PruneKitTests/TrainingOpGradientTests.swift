@@ -123,6 +123,10 @@ import Testing
         OpCase(name: "Pad constant", opType: "Pad", operands: [f([1, 2, 2, 2], 66), i([0, 0, 1, 1, 0, 0, 1, 1]), scalar(0.5)]),
         OpCase(name: "InstanceNormalization", opType: "InstanceNormalization", attributes: [Attribute("epsilon", .float(1e-3))],
                operands: [f([2, 3, 2, 3], 67), f([3], 68, in: 0.5...1.5), f([3], 69)]),
+        OpCase(name: "LayerNormalization last axis", opType: "LayerNormalization", attributes: [Attribute("epsilon", .float(1e-3))],
+               operands: [f([2, 3, 4], 70), f([4], 71, in: 0.5...1.5), f([4], 72)]),
+        OpCase(name: "LayerNormalization axis 1 without bias", opType: "LayerNormalization", attributes: [Attribute("axis", .int(1))],
+               operands: [f([2, 3, 2], 73), f([3, 2], 74, in: 0.5...1.5)]),
     ]
 
     /// Input slots that are buffers or architecture, never parameters: BN's running statistics,

@@ -81,12 +81,18 @@ public enum ActivationCriterion {
         // Per measured value: its group and, per channel position, the group channel it carries.
         var measured: [String: (group: Int, channels: [Int])] = [:]
         var order: [String] = []
+        var channelsLast = Set<String>()
         for g in ids {
             for s in lookup.sitesOfGroup[g] {
                 let site = groups.sites[s]
                 guard site.role == .producer, let node = nodeByLabel[site.node], let out = node.outputs.first else { continue }
                 let value = measuredValue(from: out, graph: graph, readers: readers, shapes: shapes)
-                guard measured[value] == nil, shapes.shape(value).map({ $0.count >= 2 && $0[1] == site.channels.count }) ?? true else { continue }
+                // A MatMul's output channels lie on its last axis (channels last past rank 2).
+                let last = node.opType == "MatMul" && (shapes.shape(value)?.count ?? 2) > 2
+                let axis = { (s: [Int]) in last ? s.count - 1 : 1 }
+                guard measured[value] == nil,
+                      shapes.shape(value).map({ $0.count >= 2 && $0[axis($0)] == site.channels.count }) ?? true else { continue }
+                if last { channelsLast.insert(value) }
                 measured[value] = (g, site.channels.map { lookup.channelOf[$0] })
                 order.append(value)
             }
@@ -94,7 +100,8 @@ public enum ActivationCriterion {
         let perSample = order.reduce(0) { $0 + (shapes.shape($1)?.dropFirst().reduce(1, *) ?? 0) }
         let batchSize = max(1, min(calibration.batchSize, fetchBudget / max(1, perSample)))
         let moments = try ChannelMoments.measure(order, in: model, data: calibration.data,
-                                                 batches: BatchOrder.inOrder(calibration.indices, size: batchSize), progress: progress)
+                                                 batches: BatchOrder.inOrder(calibration.indices, size: batchSize),
+                                                 channelsLast: channelsLast, progress: progress)
         var scores: [Int: [Double]] = [:]
         for g in ids { scores[g] = [Double](repeating: 0, count: groups.groups[g].size) }
         for name in order {

@@ -18,6 +18,9 @@ public struct ChannelGroups: Sendable {
     /// Component of every channel position, per site, resolved; components are numbered
     /// densely and `groups[g].channels[i]` is the component of channel i of group g.
     public var componentCount: Int
+    /// Gathers whose constant indices 0..<n, shaped as the value before a flattening Reshape,
+    /// rebuild that value (PyTorch's `as_strided` before ConvNeXt's classifier norm).
+    public var identityGathers: [IdentityGatherFix] = []
 
     public var prunable: [ChannelGroup] { groups.filter(\.prunable) }
 }
@@ -65,6 +68,13 @@ public struct ChannelSite: Sendable, Equatable {
     public var role: Role
     /// The node this site belongs to.
     public var node: String
+}
+
+public struct IdentityGatherFix: Sendable, Equatable {
+    public var node: Int
+    /// Components along axis 1 of `shape`; surgery writes 0..<n shaped with the kept count there.
+    public var channels: [Int]
+    public var shape: [Int]
 }
 
 public struct DepthwiseFix: Sendable, Equatable {

@@ -73,16 +73,22 @@ extension DependencyAnalysis {
         maps[node.outputs[0]] = taken
     }
 
-    /// Passes channels through when the batch and channel axes stay where they are.
+    /// Moves the channel map to wherever the perm puts its axis: axis 1 (axes 0 and 1 kept, or
+    /// back from channels last) or the last axis (to channels last, ConvNeXt's [0, 2, 3, 1]).
+    /// The batch axis must stay first; anywhere else the channels are pinned.
     mutating func transpose(_ node: Node, x: [Int]) {
         guard let rank = shapes.shape(node.inputs[0])?.count else {
             return unknown(node, why: "Transpose '\(node.label)' has an input of unknown rank")
         }
         let perm = node.ints("perm") ?? Array((0..<rank).reversed())
-        guard perm.count == rank, rank >= 2, perm[0] == 0, perm[1] == 1 else {
-            return unknown(node, why: "Transpose '\(node.label)' moves the channel axis (perm \(perm))")
+        let from = axis(of: node.inputs[0])
+        guard perm.count == rank, rank >= 2, Set(perm) == Set(0..<rank), perm[0] == 0, let to = perm.firstIndex(of: from),
+              to == 1 || to == rank - 1 else {
+            return unknown(node, why: "Transpose '\(node.label)' (perm \(perm)) moves the channels from axis \(from) to one other " +
+                "than 1 or the last, or moves the batch axis")
         }
         maps[node.outputs[0]] = x
+        setAxis(node.outputs[0], to)
     }
 
     /// ShuffleNet's channel shuffle: Reshape [N, C, ...] → [N, g, C/g, ...], Transpose
@@ -120,6 +126,26 @@ extension DependencyAnalysis {
                                    entries: [CountFix.Entry(index: 2, channels: x, divisor: g)]))
         countFixes.append(CountFix(node: r[0].node, target: .input(1), values: second.int64s(),
                                    entries: [CountFix.Entry(index: 1, channels: x)]))
+        return true
+    }
+}
+
+extension DependencyAnalysis {
+    /// Reshape to [-1] read only by a Gather (axis 0) whose constant indices are 0..<n in the
+    /// input's own shape: the pair gives the value back unchanged (PyTorch's `as_strided`
+    /// before ConvNeXt's classifier LayerNorm), so the channels pass; surgery writes the
+    /// indices for the kept count. Returns false when `node` does not start the pattern.
+    mutating func identityGather(_ node: Node, x: [Int], from inShape: [Int]) -> Bool {
+        guard inShape.count >= 2, inShape[1] == x.count, graph.initializers[node.inputs[1]]?.int64s() == [-1],
+              let readers = graph.consumers()[node.outputs[0]], readers.count == 1, readers[0].slot == 0,
+              !graph.outputs.contains(where: { $0.name == node.outputs[0] }) else { return false }
+        let gather = graph.nodes[readers[0].node]
+        guard gather.opType == "Gather", gather.domain.isEmpty, (gather.int("axis") ?? 0) == 0, gather.inputs.count == 2,
+              let indices = graph.initializers[gather.inputs[1]], indices.dtype == .i64, indices.shape == inShape,
+              indices.int64s() == (0..<Int64(indices.count)).map({ $0 }) else { return false }
+        claimed.insert(readers[0].node)
+        maps[gather.outputs[0]] = x
+        identityGathers.append((readers[0].node, x, inShape))
         return true
     }
 }

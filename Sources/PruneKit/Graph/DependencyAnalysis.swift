@@ -13,15 +13,21 @@ struct DependencyAnalysis {
     private var spaceNames: [String] = []
     private var blocked: [Int: String] = [:]
     var maps: [String: [Int]] = [:]
+    /// The axis a value's map lies on where it is not axis 1: the last axis, after a Transpose
+    /// to channels last (ConvNeXt's permute). Only the ops in `DependencyAnalysis+ChannelAxis`
+    /// read such values; every other op pins them.
+    var channelAxis: [String: Int] = [:]
     /// Flatten outputs whose h·w is unknown: resolved by the consumer's weight width.
     private var pendingFlatten: [String: [Int]] = [:]
-    private var sites: [ChannelSite] = []
+    var sites: [ChannelSite] = []
     private var depthwise: [(node: Int, inputs: [Int])] = []
     var reshapes: [(node: Int, tensor: String, features: [Int])] = []
     /// Constant Resize sizes already read, with the channels whose count they spell out.
     var resizeSizes: [String: [Int]] = [:]
     /// Counts surgery rewrites (Split sizes, Slice bounds, shuffle reshapes), channels unresolved.
     var countFixes: [CountFix] = []
+    /// Gathers that put a flattened value back as it was (their indices follow the kept channels).
+    var identityGathers: [(node: Int, channels: [Int], shape: [Int])] = []
     /// Nodes already accounted for by an earlier node's pattern (the inside of a channel shuffle).
     var claimed: Set<Int> = []
 
@@ -107,11 +113,16 @@ struct DependencyAnalysis {
         let node = graph.nodes[index]
         let op = node.domain.isEmpty || node.domain == "ai.onnx" ? node.opType : "\(node.domain).\(node.opType)"
         let x = node.inputs.first.flatMap { maps[$0] }
-        func out(_ m: [Int], _ slot: Int = 0) { if slot < node.outputs.count { maps[node.outputs[slot]] = m } }
+        func out(_ m: [Int], _ slot: Int = 0) {
+            if slot < node.outputs.count { maps[node.outputs[slot]] = m; setAxis(node.outputs[slot], axis(of: node.inputs[0])) }
+        }
         // Integer arithmetic on constants (shape inference folded it, e.g. PyTorch's pads for F.pad): no channels.
         if node.inputs.allSatisfy({ maps[$0] == nil && pendingFlatten[$0] == nil }),
            !node.outputs.isEmpty, node.outputs.allSatisfy({ shapes.constants[$0] != nil }) { return }
 
+        if node.inputs.contains(where: { maps[$0] != nil && axis(of: $0) != 1 }) {
+            return channelsLast(node, op: op, x: x)
+        }
         switch op {
         case _ where Self.passThrough.contains(op):
             if let x { out(x) }
@@ -141,6 +152,8 @@ struct DependencyAnalysis {
             guard let x else { return unknown(node, why: "PRelu input has no known channels") }
             perChannelParameter(node, slot: 1, map: x, role: .perChannel, broadcastRank: shapes.shape(node.inputs[0])?.count)
             out(x)
+        case "LayerNormalization":
+            if let x { layerNorm(node, x: x) }
         case "InstanceNormalization":
             guard let x else { return unknown(node, why: "InstanceNormalization input has no known channels") }
             for slot in [1, 2] { perChannelParameter(node, slot: slot, map: x, role: .perChannel) }
@@ -199,11 +212,11 @@ struct DependencyAnalysis {
         }
     }
 
-    private func initializer(_ node: Node, _ slot: Int) -> Tensor? {
+    func initializer(_ node: Node, _ slot: Int) -> Tensor? {
         slot < node.inputs.count ? graph.initializers[node.inputs[slot]] : nil
     }
 
-    private mutating func addSite(_ tensor: String, axis: Int, _ channels: [Int], _ role: ChannelSite.Role, _ node: Node) {
+    mutating func addSite(_ tensor: String, axis: Int, _ channels: [Int], _ role: ChannelSite.Role, _ node: Node) {
         sites.append(ChannelSite(tensor: tensor, axis: axis, channels: channels, role: role, node: node.label))
     }
 
@@ -262,34 +275,6 @@ struct DependencyAnalysis {
         maps[node.outputs[0]] = outMap
     }
 
-    private mutating func elementwise(_ node: Node) {
-        guard let outShape = shapes.shape(node.outputs[0]), outShape.count >= 2 else {
-            // No channel axis we can see: whatever channels flow in are pinned.
-            for v in node.inputs { if let m = maps[v] { block(m, "'\(node.label)' has an unknown output shape") } }
-            return
-        }
-        let channels = outShape[1]
-        var result: [Int]?
-        var parameters: [(slot: Int, axis: Int)] = []
-        for (slot, v) in node.inputs.enumerated() where !v.isEmpty {
-            let inShape = shapes.shape(v)
-            let axis = inShape.map { 1 - (outShape.count - $0.count) }
-            let width = (axis.flatMap { a in a >= 0 ? inShape?[a] : nil }) ?? 1
-            if let m = maps[v] {
-                guard width == channels, m.count == channels else { continue }  // broadcast along channels
-                if let r = result { for (a, b) in zip(r, m) { union(a, b) } } else { result = m }
-            } else if graph.initializers[v] != nil {
-                if width == channels && channels > 1, let axis { parameters.append((slot, axis)) }
-            } else if width == channels && channels > 1 {
-                // A computed tensor without a channel map (e.g. from shape ops): cannot follow it.
-                result = result ?? fresh(channels, name: node.label, blockedBecause: "'\(node.label)' mixes in '\(v)', whose channels are unknown")
-            }
-        }
-        let map = result ?? fresh(channels, name: node.label, blockedBecause: "'\(node.label)' combines constants only")
-        for p in parameters { addSite(node.inputs[p.slot], axis: p.axis, map, .perChannel, node) }
-        maps[node.outputs[0]] = map
-    }
-
     private mutating func concat(_ node: Node) {
         guard let rank = shapes.shape(node.outputs[0])?.count, var axis = node.int("axis") else {
             return unknown(node, why: "Concat '\(node.label)' has an unknown output shape")
@@ -333,6 +318,7 @@ struct DependencyAnalysis {
             return unknown(node, why: "Reshape '\(node.label)' has a shape computed at run time that the analysis cannot follow")
         }
         if inShape == outShape { maps[node.outputs[0]] = x; return }
+        if outShape.count == 1, identityGather(node, x: x, from: inShape) { return }
         if outShape.count == inShape.count + 1, channelShuffle(node, index: index, x: x, from: inShape, to: outShape) { return }
         guard inShape.count >= 2, outShape.count == 2, outShape[0] == inShape[0] else {
             return unknown(node, why: "Reshape '\(node.label)' from \(inShape) to \(outShape) is not a flatten [N, -1]")
@@ -344,7 +330,7 @@ struct DependencyAnalysis {
     }
 
     /// The consumer's input map, resolving a flatten whose h·w was unknown by the weight's width.
-    private mutating func features(_ value: String, width: Int) -> [Int]? {
+    mutating func features(_ value: String, width: Int) -> [Int]? {
         if let m = maps[value] { return m.count == width ? m : nil }
         guard let p = pendingFlatten[value], !p.isEmpty, width % p.count == 0 else { return nil }
         let m = p.flatMap { Array(repeating: $0, count: width / p.count) }
@@ -370,20 +356,6 @@ struct DependencyAnalysis {
             if c.shape.last == outMap.count { addSite(node.inputs[2], axis: c.rank - 1, outMap, .perChannel, node) }
             else { block(outMap, "bias of '\(node.label)' has shape \(c.shape)") }
         }
-        maps[node.outputs[0]] = outMap
-    }
-
-    private mutating func matmul(_ node: Node) {
-        guard let w = initializer(node, 1), w.rank == 2, shapes.shape(node.inputs[0])?.count ?? 2 == 2 else {
-            return unknown(node, why: "MatMul '\(node.label)' is not [N, K] × constant [K, M]")
-        }
-        if let x = features(node.inputs[0], width: w.shape[0]) {
-            addSite(node.inputs[1], axis: 0, x, .consumer, node)
-        } else if let m = maps[node.inputs[0]] {
-            block(m, "MatMul '\(node.label)' expects \(w.shape[0]) input features")
-        }
-        let outMap = fresh(w.shape[1], name: node.label)
-        addSite(node.inputs[1], axis: 1, outMap, .producer, node)
         maps[node.outputs[0]] = outMap
     }
 
@@ -441,7 +413,8 @@ struct DependencyAnalysis {
                 for e in fix.entries.indices { fix.entries[e].channels = fix.entries[e].channels.map { rootOf[$0] } }
                 return fix
             },
-            componentCount: component.count
+            componentCount: component.count,
+            identityGathers: identityGathers.map { IdentityGatherFix(node: $0.node, channels: $0.channels.map { rootOf[$0] }, shape: $0.shape) }
         )
     }
 }

@@ -103,6 +103,13 @@ public struct ShapeInference: Sendable {
              "Softplus", "Softsign", "Mish", "Erf", "Log", "Reciprocal", "InstanceNormalization":
             set(x)
             if node.opType == "Identity", let c = constant(0) { constants[node.outputs[0]] = c }
+        case "LayerNormalization":
+            guard let x else { return }
+            var axis = node.int("axis") ?? -1
+            if axis < 0 { axis += x.count }
+            guard axis >= 0, axis < x.count else { return }
+            set(x)
+            for slot in [1, 2] { set(x.indices.map { $0 < axis ? x[$0] : 1 }, slot) }  // Mean, InvStdDev
         case "Add", "Sub", "Mul", "Div":
             let present = ins.compactMap { $0 }
             guard present.count == node.inputs.count, let out = Self.broadcast(present) else { return }
@@ -178,7 +185,14 @@ public struct ShapeInference: Sendable {
             set([dims.count]); constants[node.outputs[0]] = dims
         case "Gather":
             guard let data = constant(0), let idx = constant(1), let idxShape = ins.count > 1 ? ins[1] : nil,
-                  (node.int("axis") ?? 0) == 0 else { return }
+                  (node.int("axis") ?? 0) == 0 else {
+                // Of an activation: the indices' shape replaces the gathered axis.
+                guard let x, let idxShape = ins.count > 1 ? ins[1] : nil else { return }
+                var axis = node.int("axis") ?? 0
+                if axis < 0 { axis += x.count }
+                guard axis >= 0, axis < x.count else { return }
+                return set(Array(x[..<axis]) + idxShape + Array(x[(axis + 1)...]))
+            }
             let picked = idx.map { Int($0) < 0 ? Int($0) + data.count : Int($0) }
             guard picked.allSatisfy({ $0 >= 0 && $0 < data.count }) else { return }
             set(idxShape); constants[node.outputs[0]] = picked.map { data[$0] }

@@ -30,9 +30,24 @@ extension Graph {
         for name in detached where !read.contains(name) { removeInitializer(name) }
     }
 
+    /// Writes each identity Gather's indices for the kept channels: 0..<n in the shape with
+    /// the kept count on axis 1.
+    mutating func applyIdentityGathers(_ fixes: [IdentityGatherFix], removed: Set<Int>) {
+        for fix in fixes {
+            var shape = fix.shape
+            shape[1] = fix.channels.filter { !removed.contains($0) }.count
+            guard shape != fix.shape else { continue }
+            let n = shape.reduce(1, *)
+            if let old = setOwnConstant(node: fix.node, slot: 1, Tensor(shape: shape, int64s: (0..<Int64(n)).map { $0 })),
+               !Set(nodes.flatMap(\.inputs)).contains(old) {
+                removeInitializer(old)
+            }
+        }
+    }
+
     /// Writes `tensor` as input `slot` of node `index`: in place when no other node reads the
     /// constant there, else under a new name. Returns the name no longer read by this node.
-    private mutating func setOwnConstant(node index: Int, slot: Int, _ tensor: Tensor) -> String? {
+    mutating func setOwnConstant(node index: Int, slot: Int, _ tensor: Tensor) -> String? {
         while nodes[index].inputs.count <= slot { nodes[index].inputs.append("") }
         let current = nodes[index].inputs[slot]
         let readers = nodes.reduce(0) { $0 + $1.inputs.filter { $0 == current }.count }

@@ -56,6 +56,7 @@ extension Graph {
             out.initializers[fix.shapeTensor] = t.dtype == .i64 ? shape : Tensor(shape: t.shape, floats: target.map(Float.init), dtype: t.dtype)
         }
         try out.applyCountFixes(groups.countFixes, removed: removed)
+        out.applyIdentityGathers(groups.identityGathers, removed: removed)
         // Recorded intermediate shapes are stale now; ONNX treats them as optional.
         out.valueInfo = []
         return out

@@ -42,6 +42,11 @@ extension Interpreter {
                 [.float(try instanceNormalization(try c.floats(0), scale: try c.floats(1), bias: try c.floats(2),
                                                   epsilon: try c.float("epsilon", 1e-5)))]
             },
+            "LayerNormalization": { c in
+                let r = try layerNormalization(try c.floats(0), scale: try c.floats(1), bias: c.optionalFloats(2),
+                                               axis: try c.int("axis", -1), epsilon: try c.float("epsilon", 1e-5))
+                return [.float(r.output), .float(r.mean), .float(r.invStdDev)]
+            },
         ]
         for op in BinaryOp.allCases { table[op.rawValue] = { try binary(op, $0) } }
         for (name, make) in unaryOps { table[name] = { [.float(try $0.floats(0).applying(make($0)))] } }

@@ -24,7 +24,7 @@ public struct GraphBuilder {
         return "\(op.lowercased())_\(counter)"
     }
 
-    private mutating func uniform(_ shape: [Int], bound: Float, center: Float = 0) -> Tensor {
+    mutating func uniform(_ shape: [Int], bound: Float, center: Float = 0) -> Tensor {
         let n = shape.reduce(1, *)
         return Tensor(shape: shape, floats: (0..<n).map { _ in center + bound * Float(2 * rng.nextDouble() - 1) })
     }

@@ -4,17 +4,39 @@
 /// turning that 1 into -1 ("whatever the other dimensions leave"), or into 0 ("copy it from the
 /// input") when another dimension is already -1 and `allowzero` does not make 0 literal.
 ///
+/// PyTorch's `as_strided` exports as Reshape [-1] and a Gather of the indices 0..<n laid out in
+/// the value's batch-1 shape: it gives the value back, at batch 1 only. For the data stages the
+/// Gather becomes an Identity of the Reshape's input.
+///
 /// The rewritten targets are new initializers, so a target another node reads is untouched, and
-/// `restore` puts the model's own targets back before it is written.
+/// `restore` puts the model's own targets (and Gathers) back before it is written.
 struct BatchFreeReshapes: Sendable {
     /// Per rewritten node (by its first output): the target it read, and the one it reads now.
     private(set) var rewritten: [String: (original: String, batchFree: String)] = [:]
+    /// Identity Gathers made Identity, by output: the node as the model has it.
+    private(set) var gathers: [String: Node] = [:]
 
     /// Rewrites `graph`'s batch-carrying constant Reshape targets; `inputShapes` are its data
     /// inputs at batch 1 and batch 2, to tell which dimensions follow the batch.
     init(_ graph: inout Graph, input: String, sampleShape: [Int]) {
-        let one = ShapeInference(graph: graph, inputShapes: [input: [1] + sampleShape])
-        let two = ShapeInference(graph: graph, inputShapes: [input: [2] + sampleShape])
+        var one = ShapeInference(graph: graph, inputShapes: [input: [1] + sampleShape])
+        var two = ShapeInference(graph: graph, inputShapes: [input: [2] + sampleShape])
+        let readers = graph.consumers()
+        for i in graph.nodes.indices where graph.nodes[i].opType == "Reshape" && graph.nodes[i].domain.isEmpty {
+            let node = graph.nodes[i]
+            guard node.inputs.count >= 2, graph.initializers[node.inputs[1]]?.int64s() == [-1], let shape = one.shape(node.inputs[0]),
+                  two.shape(node.inputs[0])?.first == 2, let r = readers[node.outputs[0]], r.count == 1, r[0].slot == 0 else { continue }
+            let gather = graph.nodes[r[0].node]
+            guard gather.opType == "Gather", gather.domain.isEmpty, (gather.int("axis") ?? 0) == 0, gather.inputs.count == 2,
+                  let indices = graph.initializers[gather.inputs[1]], indices.shape == shape,
+                  indices.int64s() == (0..<Int64(indices.count)).map({ $0 }) else { continue }
+            gathers[gather.outputs[0]] = gather
+            graph.nodes[r[0].node] = Node(name: gather.name, opType: "Identity", inputs: [node.inputs[0]], outputs: gather.outputs)
+        }
+        if !gathers.isEmpty {  // the values after them follow the batch now
+            one = ShapeInference(graph: graph, inputShapes: [input: [1] + sampleShape])
+            two = ShapeInference(graph: graph, inputShapes: [input: [2] + sampleShape])
+        }
         for i in graph.nodes.indices where graph.nodes[i].opType == "Reshape" && graph.nodes[i].domain.isEmpty {
             let node = graph.nodes[i]
             guard node.inputs.count >= 2, let output = node.outputs.first, !output.isEmpty,
@@ -34,6 +56,9 @@ struct BatchFreeReshapes: Sendable {
 
     /// The model's own Reshape targets back in place of the batch-free ones.
     func restore(_ graph: inout Graph) {
+        for i in graph.nodes.indices {
+            if let output = graph.nodes[i].outputs.first, let gather = gathers[output] { graph.nodes[i] = gather }
+        }
         guard !rewritten.isEmpty else { return }
         for i in graph.nodes.indices {
             guard let output = graph.nodes[i].outputs.first, let r = rewritten[output],

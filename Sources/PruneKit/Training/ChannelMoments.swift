@@ -1,13 +1,16 @@
-/// Per-channel mean and variance of N×C×… activations, accumulated over batches in Double
-/// (sums over a whole data set in Float would lose the small differences that matter).
+/// Per-channel mean and variance of N×C×… activations (or N×…×C, channels last, as a
+/// ConvNeXt linear layer's output), accumulated over batches in Double (sums over a whole data
+/// set in Float would lose the small differences that matter).
 struct ChannelMoments: Sendable {
     private(set) var sum: [Double]
     private(set) var sumOfSquares: [Double]
     private(set) var count = 0
+    let channelsLast: Bool
 
-    init(channels: Int) {
+    init(channels: Int, channelsLast: Bool = false) {
         sum = [Double](repeating: 0, count: channels)
         sumOfSquares = sum
+        self.channelsLast = channelsLast
     }
 
     /// Adds every value of channel c (axis 1) of `x`.
@@ -19,6 +22,7 @@ struct ChannelMoments: Sendable {
     /// sample's sum is added on its own, in order: the total does not depend on how the samples
     /// were cut into batches, only on their order.
     mutating func add(_ x: NDArray<Float>, rows: some Sequence<Int>) {
+        if channelsLast { return addLast(x, rows: rows) }
         let channels = x.shape[1]
         precondition(channels == sum.count, "expected \(sum.count) channels, got \(x.shape)")
         let spatial = x.shape.dropFirst(2).reduce(1, *)
@@ -42,6 +46,30 @@ struct ChannelMoments: Sendable {
         count += samples * spatial
     }
 
+    /// `add` for channels on the last axis: each sample is rows of C values.
+    private mutating func addLast(_ x: NDArray<Float>, rows: some Sequence<Int>) {
+        let channels = x.shape[x.rank - 1]
+        precondition(channels == sum.count, "expected \(sum.count) channels last, got \(x.shape)")
+        let positions = x.shape.dropFirst().dropLast().reduce(1, *)
+        var samples = 0
+        x.storage.withUnsafeBufferPointer { v in
+            for n in rows {
+                samples += 1
+                var s = [Double](repeating: 0, count: channels), q = s
+                for p in 0..<positions {
+                    let base = (n * positions + p) * channels
+                    for c in 0..<channels {
+                        let d = Double(v[base + c])
+                        s[c] += d
+                        q[c] += d * d
+                    }
+                }
+                for c in 0..<channels { sum[c] += s[c]; sumOfSquares[c] += q[c] }
+            }
+        }
+        count += samples * positions
+    }
+
     var mean: [Double] { sum.map { $0 / Double(max(count, 1)) } }
 
     /// Biased (divided by the count), as a normalization layer sees its data.
@@ -54,16 +82,17 @@ struct ChannelMoments: Sendable {
 extension ChannelMoments {
     /// The moments of each of `values` (N×C×… values of `model`) over `batches` of `data`, in
     /// one pass; a value of rank below 2 is left out. `progress` gets the fraction done.
+    /// `channelsLast` names the values whose channels are on the last axis.
     static func measure(_ values: [String], in model: ClassifierGraph, data: TrainingData, batches: [[Int]],
-                        progress: (Double) throws -> Void) throws -> [String: ChannelMoments] {
-        try measure(values, in: model, data: data, batches: batches, alsoOn: nil, progress: progress).all
+                        channelsLast: Set<String> = [], progress: (Double) throws -> Void) throws -> [String: ChannelMoments] {
+        try measure(values, in: model, data: data, batches: batches, alsoOn: nil, channelsLast: channelsLast, progress: progress).all
     }
 
     /// As above, and the same moments over only the samples of `subset` too (nil: not asked),
     /// from the same pass: a sample's values do not depend on the batch it runs in, so they
     /// equal a pass over the subset alone in the same order.
     static func measure(_ values: [String], in model: ClassifierGraph, data: TrainingData, batches: [[Int]], alsoOn subset: Set<Int>?,
-                        progress: (Double) throws -> Void) throws -> (all: [String: ChannelMoments], subset: [String: ChannelMoments]?) {
+                        channelsLast: Set<String> = [], progress: (Double) throws -> Void) throws -> (all: [String: ChannelMoments], subset: [String: ChannelMoments]?) {
         var moments: [String: ChannelMoments] = [:]
         var inSubset: [String: ChannelMoments]? = subset.map { _ in [:] }
         for (b, batch) in batches.enumerated() {
@@ -72,8 +101,10 @@ extension ChannelMoments {
             let rows = subset.map { s in batch.indices.filter { s.contains(batch[$0]) } }
             for name in values {
                 guard let x = fetched[name], x.rank >= 2 else { continue }
-                moments[name, default: ChannelMoments(channels: x.shape[1])].add(x)
-                if let rows { inSubset![name, default: ChannelMoments(channels: x.shape[1])].add(x, rows: rows) }
+                let last = channelsLast.contains(name)
+                let fresh = ChannelMoments(channels: x.shape[last ? x.rank - 1 : 1], channelsLast: last)
+                moments[name, default: fresh].add(x)
+                if let rows { inSubset![name, default: fresh].add(x, rows: rows) }
             }
         }
         return (moments, inSubset)
