@@ -52,9 +52,6 @@ class OutOnly(torch.nn.Module):
         return self.model(x)["out"]
 
 
-PERTURB = 0.0  # --perturb
-
-
 def perturbed(model, scale):
     if scale:
         generator = torch.Generator().manual_seed(1)
@@ -73,12 +70,12 @@ def build(name):
     return getattr(torchvision.models, name)(weights=None, **kwargs)
 
 
-def check(name, binary, rate, size, work):
+def check(name, binary, rate, size, work, perturb=0.0):
     row = {"model": name}
     path = os.path.join(work, f"{name}.onnx")
     x = np.random.default_rng(0).standard_normal((1, 3, size, size)).astype(np.float32)
     try:
-        torch.onnx.export(perturbed(build(name).eval(), PERTURB), (torch.from_numpy(x),), path, input_names=["input"],
+        torch.onnx.export(perturbed(build(name).eval(), perturb), (torch.from_numpy(x),), path, input_names=["input"],
                           output_names=["out"], external_data=False)
     except Exception as e:  # an export torch itself cannot do is not ours to check
         return {**row, "skipped": f"export failed: {str(e).splitlines()[0][:120]}"}
@@ -130,7 +127,6 @@ def failed(r):
 
 
 def main():
-    global PERTURB
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pruned", default=".build/release/pruned")
     ap.add_argument("--models", default=",".join(CLASSIFIERS + SEGMENTERS))
@@ -139,12 +135,11 @@ def main():
     ap.add_argument("--perturb", type=float, default=0.0, help="add this times N(0, 1) to every parameter before export")
     ap.add_argument("--json")
     args = ap.parse_args()
-    PERTURB = args.perturb
     torch.set_num_threads(1)
     work = tempfile.mkdtemp(prefix="zoo-")
     rows = []
     for name in args.models.split(","):
-        rows.append(check(name, os.path.abspath(args.pruned), args.rate, args.size, work))
+        rows.append(check(name, os.path.abspath(args.pruned), args.rate, args.size, work, args.perturb))
         print(line(rows[-1]), flush=True)
     if args.json:
         with open(args.json, "w") as f:
