@@ -56,9 +56,10 @@ struct CostModel: Sendable {
     /// statistics are not parameters: `ModelStats.params`).
     var paramsConstant: [Double] = []
     var params: [[Term]] = []
-    /// Per task, like `params` for the values its model stores: parameters and running statistics.
-    var storedConstant: [Double] = []
-    var storedTerms: [[Term]] = []
+    /// Per task, like `params`, for BN running statistics: what a model stores besides its
+    /// parameters (`ModelStats.stored`).
+    var statisticsConstant: [Double] = []
+    var statistics: [[Term]] = []
     /// Per task, like `params`; nil when a conv or matmul has a shape the inference could not derive.
     var macsConstant: [Double]? = []
     var macs: [[Term]]? = []
@@ -79,25 +80,25 @@ struct CostModel: Sendable {
         let bankable = sharing && aligned.count >= 2 ? Self.bankable(aligned) : [:]
         for task in aligned.tasks {
             let builder = TermBuilder(task: task, prunable: prunable)
-            let running = task.graph.batchNormRunningStatistics
-            var constant = 0.0, statisticsConstant = 0.0
+            var constant = 0.0, runningConstant = 0.0
             var terms: [String: Term] = [:]
-            var variable: [Term] = [], statistics: [Term] = []
+            var variable: [Term] = [], running: [Term] = []
+            let runningNames = task.graph.batchNormRunningStatistics
             for (name, tensor) in task.graph.orderedInitializers where tensor.dtype.isFloatingPoint {
                 let term = builder.term(name, shape: tensor.shape)
-                switch (term.axes.isEmpty, running.contains(name)) {
+                switch (term.axes.isEmpty, runningNames.contains(name)) {
                 case (true, false): constant += term.coefficient
-                case (true, true): statisticsConstant += term.coefficient
+                case (true, true): runningConstant += term.coefficient
                 case (false, false): variable.append(term); terms[name] = term
-                case (false, true): statistics.append(term)
+                case (false, true): running.append(term)
                 }
             }
             paramsConstant.append(constant)
             params.append(variable)
-            storedConstant.append(constant + statisticsConstant)
-            storedTerms.append(variable + statistics)
-            originalStored.append(constant + statisticsConstant + (variable + statistics).reduce(0) { $0 + $1.value(full, offset: 0) })
+            statisticsConstant.append(runningConstant)
+            statistics.append(running)
             originalParams.append(constant + variable.reduce(0) { $0 + $1.value(full, offset: 0) })
+            originalStored.append(originalParams[originalParams.count - 1] + running.reduce(runningConstant) { $0 + $1.value(full, offset: 0) })
             if macs != nil, let (c, m) = builder.macTerms(terms) {
                 macsConstant!.append(c)
                 macs!.append(m)
@@ -110,7 +111,7 @@ struct CostModel: Sendable {
             }
         }
         let banked = Set(bank.map(\.tensor))
-        ownTerms = storedTerms.map { $0.filter { !banked.contains($0.tensor) } }
+        ownTerms = zip(params, statistics).map { ($0 + $1).filter { !banked.contains($0.tensor) } }
     }
 
     /// Parameters of task t's pruned model.
@@ -120,7 +121,7 @@ struct CostModel: Sendable {
 
     /// Values task t's pruned model stores (`ModelStats.stored`).
     func stored(_ counts: KeptCounts, task t: Int) -> Double {
-        storedTerms[t].reduce(storedConstant[t]) { $0 + $1.value(counts.kept, offset: t * groupCount) }
+        statistics[t].reduce(params(counts, task: t) + statisticsConstant[t]) { $0 + $1.value(counts.kept, offset: t * groupCount) }
     }
 
     /// MACs per sample of task t's pruned model; nil when unknown.
@@ -135,7 +136,7 @@ struct CostModel: Sendable {
     func storage(_ counts: KeptCounts) -> Double {
         var total = 0.0
         for t in 0..<taskCount {
-            total += ownTerms[t].reduce(storedConstant[t]) { $0 + $1.value(counts.kept, offset: t * groupCount) }
+            total += ownTerms[t].reduce(paramsConstant[t] + statisticsConstant[t]) { $0 + $1.value(counts.kept, offset: t * groupCount) }
         }
         for b in bank {
             var sharedRows = Double(counts.shared[b.group])
