@@ -37,7 +37,10 @@ extension PruningPipeline {
                 chosen: false, auditAccuracy: comparison.audit == nil ? nil : mean { $0.audit ?? 0 }))
         }
         let margin = MFISOptions.marginApplies(tasks: found.aligned.tasks.count) ? options.mfis.accuracyMargin : 0
-        let scored = entries.map { CandidateChoice.Scored(loss: $0.heldOutLoss, accuracy: $0.meanAccuracy, size: $0.objectives.last ?? 0) }
+        // The size from the search's own objectives: the report's are rounded for reading.
+        let scored = zip(entries, candidates).map {
+            CandidateChoice.Scored(loss: $0.heldOutLoss, accuracy: $0.meanAccuracy, size: $1.objectives.last ?? 0)
+        }
         let at = CandidateChoice.pick(scored, margin: margin / 100)
         let lowest = CandidateChoice.lowestLoss(scored)
         entries[at].chosen = true
