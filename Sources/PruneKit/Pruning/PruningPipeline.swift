@@ -165,7 +165,11 @@ public struct PruningPipeline: Sendable {
             let recovered = try recovery.run(tasks, references: references, shared: shared) { stage, fraction in try checkpoint(stage, fraction) }
             clock.restart()
             graphs = recovered.tasks.map(\.graph)
-            for t in reports.indices { reports[t].accuracy = recovered.tasks[t].report }
+            for t in reports.indices {
+                reports[t].accuracy = recovered.tasks[t].report
+                // Recovery may add tensors (a corrected conv's new bias): describe the files written.
+                reports[t].after = ModelStats(graph: graphs[t], shapes: ShapeInference(graph: graphs[t], inputShapes: options.inputShapes))
+            }
             for (k, v) in recovered.seconds { seconds[k, default: 0] += v }
             bundle = result.bundle.refreshed(with: recovered.tasks.map(\.unscaled), gains: recovered.tasks.map(\.gains), shared: shared)
         }
@@ -182,6 +186,7 @@ public struct PruningPipeline: Sendable {
         if loaded.count >= 2 {
             try bundle.write(to: outputDirectory)
             // Recovery may add tensors (a corrected conv's new bias): report what is stored.
+            mfis.storage.beforeSharing = reports.reduce(0) { $0 + $1.after.stored }
             mfis.storage.afterSharing = bundle.storedParams
         }
         clock.lap("write")
