@@ -126,8 +126,20 @@ import Testing
         let g = SplitShuffleFixtures.channelSplit(.input13)
         let groups = ChannelGroups.analyze(g)
         let c1 = try #require(groups.groups.first { $0.name == "c1" })
-        #expect(throws: SurgeryError.emptySplitPart(node: "split", output: 0)) {
+        #expect(throws: SurgeryError.emptyOutput(node: "split", opType: "Split", output: 0)) {
             try g.removingChannels([c1.id: [0, 1, 2, 3]], groups: groups)
         }
+    }
+
+    /// The slice takes c1's channels 2...6 (start −6, end 7 of 8): removing them all is refused,
+    /// not written as a Slice of nothing.
+    @Test func removingEveryChannelASliceTakesIsAnError() throws {
+        let g = SplitShuffleFixtures.channelSlice()
+        let groups = ChannelGroups.analyze(g)
+        let c1 = try #require(groups.groups.first { $0.name == "c1" })
+        #expect(throws: SurgeryError.emptyOutput(node: "slice", opType: "Slice", output: 0)) {
+            try g.removingChannels([c1.id: [2, 3, 4, 5, 6]], groups: groups)
+        }
+        _ = try g.removingChannels([c1.id: [2, 3, 4, 5]], groups: groups)
     }
 }

@@ -110,4 +110,8 @@ public struct CountFix: Sendable, Equatable {
     /// The values before pruning (entries not listed keep theirs).
     public var values: [Int64]
     public var entries: [Entry]
+    /// The channels of each output of the node that must keep at least one (a Split's parts,
+    /// a Slice's taken channels): a removal emptying one is refused, not written as a
+    /// zero-channel tensor.
+    public var outputs: [[Int]] = []
 }

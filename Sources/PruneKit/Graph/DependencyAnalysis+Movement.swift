@@ -35,7 +35,8 @@ extension DependencyAnalysis {
             if !node.outputs[k].isEmpty { maps[node.outputs[k]] = part }
             entries.append(CountFix.Entry(index: k, channels: part))
         }
-        countFixes.append(CountFix(node: index, target: target, values: parts.sizes.map(Int64.init), entries: entries))
+        countFixes.append(CountFix(node: index, target: target, values: parts.sizes.map(Int64.init), entries: entries,
+                                   outputs: entries.map(\.channels)))
     }
 
     /// A Slice taking consecutive channels (step 1, constant bounds) carries those channels;
@@ -69,7 +70,7 @@ extension DependencyAnalysis {
         let before = Array(x[..<r.first]), taken = Array(x[r.first..<(r.first + r.count)])
         countFixes.append(CountFix(node: index, target: bounds[0].0, values: bounds[0].1, entries: [CountFix.Entry(index: i, channels: before)]))
         countFixes.append(CountFix(node: index, target: bounds[1].0, values: bounds[1].1,
-                                   entries: [CountFix.Entry(index: i, channels: before + taken)]))
+                                   entries: [CountFix.Entry(index: i, channels: before + taken)], outputs: [taken]))
         maps[node.outputs[0]] = taken
     }
 

@@ -11,8 +11,8 @@ extension Graph {
                 let kept = e.channels.filter { !removed.contains($0) }.count
                 values[e.index] = Int64(kept / e.divisor)
             }
-            if nodes[fix.node].opType == "Split", let k = fix.entries.first(where: { values[$0.index] == 0 })?.index {
-                throw SurgeryError.emptySplitPart(node: nodes[fix.node].label, output: k)
+            if let k = fix.outputs.firstIndex(where: { $0.allSatisfy(removed.contains) }) {
+                throw SurgeryError.emptyOutput(node: nodes[fix.node].label, opType: nodes[fix.node].opType, output: k)
             }
             guard values != fix.values else { continue }
             switch fix.target {

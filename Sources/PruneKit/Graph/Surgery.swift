@@ -6,7 +6,7 @@ public enum SurgeryError: Error, Equatable, CustomStringConvertible {
     case notPrunable(group: String, reason: String)
     case channelOutOfRange(group: String, channel: Int, size: Int)
     case wouldRemoveAll(group: String)
-    case emptySplitPart(node: String, output: Int)
+    case emptyOutput(node: String, opType: String, output: Int)
 
     public var description: String {
         switch self {
@@ -14,8 +14,8 @@ public enum SurgeryError: Error, Equatable, CustomStringConvertible {
         case let .notPrunable(group, reason): return "channel group '\(group)' is not prunable: \(reason)"
         case let .channelOutOfRange(group, channel, size): return "channel \(channel) is out of range for group '\(group)' of \(size) channels"
         case let .wouldRemoveAll(group): return "removing every channel of group '\(group)' would leave nothing"
-        case let .emptySplitPart(node, output):
-            return "the channels removed would leave output \(output) of Split '\(node)' empty; keep more channels"
+        case let .emptyOutput(node, opType, output):
+            return "the channels removed would leave output \(output) of \(opType) '\(node)' empty; keep more channels"
         }
     }
 }
