@@ -40,7 +40,7 @@ public struct ModelStats: Sendable, Codable, Equatable {
         // count past Int's range is "unknown", not a crash.
         var total: Int? = 0
         func add(_ factors: [Int]) {
-            guard let sum = total, let product = ShapeInference.product(factors) else { total = nil; return }
+            guard let sum = total, let product = Tensor.elementCount(factors) else { total = nil; return }
             let (s, overflow) = sum.addingReportingOverflow(product)
             total = overflow ? nil : s
         }

@@ -43,19 +43,7 @@ public struct ShapeInference: Sendable {
 
     /// The product of `dims`, nil when one is negative or it passes `maxElements`.
     public static func elementCount(_ dims: [Int]) -> Int? {
-        product(dims).flatMap { $0 <= maxElements ? $0 : nil }
-    }
-
-    /// The product of `dims`, nil when one is negative or it overflows.
-    public static func product(_ dims: [Int]) -> Int? {
-        var p = 1
-        for d in dims {
-            guard d >= 0 else { return nil }
-            let (next, overflow) = p.multipliedReportingOverflow(by: d)
-            guard !overflow else { return nil }
-            p = next
-        }
-        return p
+        Tensor.elementCount(dims).flatMap { $0 <= maxElements ? $0 : nil }
     }
 
     private mutating func infer(_ node: Node, graph: Graph) {
