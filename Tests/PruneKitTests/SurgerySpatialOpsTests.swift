@@ -64,6 +64,32 @@ import Testing
         #expect(KernelFixtures.maxDifference(before, after) <= 1e-4 * max(1, before.map(abs).max() ?? 1))
     }
 
+    /// Exporters store equal constants once: two Resizes reading one `sizes` on two convs'
+    /// outputs stay two groups, and each gets its own kept count.
+    @Test func resizesSharingTheirSizesArePrunedApart() throws {
+        var b = GraphBuilder(name: "two", seed: 23)
+        let x = b.input("input", shape: [2, 3, 8, 8])
+        let sizes = b.constant("sizes", Self.ints([2, 6, 4, 4]))
+        let attrs = [Self.s("mode", "nearest")]
+        let l = b.node("Resize", [b.conv(x, out: 6, kernel: 3, name: "a"), "", "", sizes], outputShape: [2, 6, 4, 4], attributes: attrs)
+        let r = b.node("Resize", [b.conv(x, out: 6, kernel: 3, name: "b"), "", "", sizes], outputShape: [2, 6, 4, 4], attributes: attrs)
+        let h = b.concat([l, r])
+        b.output(b.linear(b.flatten(b.globalAveragePool(b.conv(h, out: 4, kernel: 1, name: "c"))), out: 3, name: "fc"))
+        var g = b.graph
+        let groups = ChannelGroups.analyze(g)
+        let a = try #require(groups.groups.first { $0.name == "a" }), bg = try #require(groups.groups.first { $0.name == "b" })
+        #expect(a.prunable && bg.prunable && a.id != bg.id)
+        g = SurgeryForwardTests().zeroing(g, groups, group: a.id, channels: [0, 1])
+        g = SurgeryForwardTests().zeroing(g, groups, group: bg.id, channels: [5])
+        let pruned = try g.removingChannels([a.id: [0, 1], bg.id: [5]], groups: groups)
+        let resizes = pruned.nodes.filter { $0.opType == "Resize" }
+        #expect(resizes.map { pruned.initializers[$0.inputs[3]]?.int64s() } == [[2, 4, 4, 4], [2, 5, 4, 4]])
+        let input = Tensor(shape: [2, 3, 8, 8], floats: KernelFixtures.values(2 * 3 * 64, seed: 3))
+        let before = try Interpreter().run(g, inputs: ["input": input])[g.outputs[0].name]!.floats()
+        let after = try Interpreter().run(pruned, inputs: ["input": input])[pruned.outputs[0].name]!.floats()
+        #expect(KernelFixtures.maxDifference(before, after) <= 1e-4 * max(1, before.map(abs).max() ?? 1))
+    }
+
     /// With `--data` the pruned model is fine-tuned: every op has a backward, and the whole
     /// graph's gradients match finite differences.
     @Test func prunedNetworkGradientsMatchFiniteDifferences() throws {

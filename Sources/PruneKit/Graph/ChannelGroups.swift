@@ -9,10 +9,9 @@ public struct ChannelGroups: Sendable {
     public var sites: [ChannelSite]
     /// Depthwise convs whose `group` attribute is their (new) input channel count.
     public var depthwiseConvs: [DepthwiseFix]
-    /// Constant shapes whose entry 1 spells out a channel count: a flatten Reshape's target
-    /// (the flattened features), a Resize's sizes (the channels).
+    /// Constant shapes whose entry 1 spells out a flatten Reshape's target (the flattened features).
     public var flattenReshapes: [ReshapeFix]
-    /// Split sizes, Slice bounds and channel-shuffle reshape targets that spell out counts of
+    /// Split sizes, Slice bounds, channel-shuffle reshape targets and Resize sizes that spell out counts of
     /// kept channels (surgery rewrites them).
     public var countFixes: [CountFix] = []
     /// Component of every channel position, per site, resolved; components are numbered

@@ -40,13 +40,10 @@ extension DependencyAnalysis {
                 guard channelAt < values.count, values[channelAt] == Int64(x.count) else {
                     return unknown(node, why: "\(label) resizes the channel axis to sizes \(values)")
                 }
-                // Surgery writes the kept channel count into the constant; nodes sharing it share the count.
-                if let other = resizeSizes[sizes] {
-                    for (a, b) in zip(other, x) { union(a, b) }
-                } else {
-                    resizeSizes[sizes] = x
-                    reshapes.append((index, sizes, x))
-                }
+                // Surgery writes the kept channel count, into a copy of its own where the
+                // exporter shares the constant with another node.
+                countFixes.append(CountFix(node: index, target: .input(3), values: values,
+                                           entries: [CountFix.Entry(index: channelAt, channels: x)]))
             } else if !followsShape(sizes, position: channelAt, of: x, depth: 0) {
                 return unknown(node, why: "\(label) takes its sizes from '\(sizes)', whose channel count the analysis cannot follow")
             }

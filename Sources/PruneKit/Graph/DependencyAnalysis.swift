@@ -22,9 +22,7 @@ struct DependencyAnalysis {
     var sites: [ChannelSite] = []
     var depthwise: [(node: Int, inputs: [Int])] = []
     var reshapes: [(node: Int, tensor: String, features: [Int])] = []
-    /// Constant Resize sizes already read, with the channels whose count they spell out.
-    var resizeSizes: [String: [Int]] = [:]
-    /// Counts surgery rewrites (Split sizes, Slice bounds, shuffle reshapes), channels unresolved.
+    /// Counts surgery rewrites (Split sizes, Slice bounds, shuffle reshapes, Resize sizes), channels unresolved.
     var countFixes: [CountFix] = []
     /// Gathers that put a flattened value back as it was (their indices follow the kept channels).
     var identityGathers: [(node: Int, channels: [Int], shape: [Int])] = []
