@@ -10,7 +10,7 @@ public func instanceNormalization(_ x: NDArray<Float>, scale: NDArray<Float>, bi
         for p in 0..<planes.count {
             let c = p % planes.channels
             let range = (p * planes.size)..<((p + 1) * planes.size)
-            let (mean, invStd) = planes.statistics(x.storage[range], epsilon: epsilon)
+            let (mean, invStd) = normalizationStatistics(x.storage[range], epsilon: epsilon)
             let (a, b) = (scale.storage[c] * invStd, bias.storage[c] - scale.storage[c] * invStd * mean)
             for i in range { y[i] = a * y[i] + b }
         }
@@ -30,7 +30,7 @@ public func instanceNormalizationBackward(_ x: NDArray<Float>, scale: NDArray<Fl
     for p in 0..<planes.count {
         let c = p % planes.channels
         let range = (p * planes.size)..<((p + 1) * planes.size)
-        let (mean, invStd) = planes.statistics(x.storage[range], epsilon: epsilon)
+        let (mean, invStd) = normalizationStatistics(x.storage[range], epsilon: epsilon)
         var sumDy = 0.0, sumDyXhat = 0.0
         for i in range {
             let xhat = Double((x.storage[i] - mean) * invStd)
@@ -64,12 +64,5 @@ private struct InstanceNormPlanes {
         count = x.shape[0] * channels
         size = x.shape[2...].reduce(1, *)
         guard size > 0 else { throw KernelError.shape("InstanceNormalization of empty planes \(x.shape)") }
-    }
-
-    /// Mean and 1/√(variance + ε) of one plane, accumulated in Double.
-    func statistics(_ plane: ArraySlice<Float>, epsilon: Float) -> (mean: Float, invStd: Float) {
-        let mean = plane.reduce(0.0) { $0 + Double($1) } / Double(size)
-        let variance = plane.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / Double(size)
-        return (Float(mean), Float(1 / (variance + Double(epsilon)).squareRoot()))
     }
 }

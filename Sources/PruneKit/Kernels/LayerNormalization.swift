@@ -16,7 +16,7 @@ public func layerNormalization(_ x: NDArray<Float>, scale: NDArray<Float>, bias:
     var means = [Float](repeating: 0, count: rows.count), invStds = means
     for r in 0..<rows.count {
         let range = (r * rows.size)..<((r + 1) * rows.size)
-        let (mean, invStd) = rows.statistics(x.storage[range], epsilon: epsilon)
+        let (mean, invStd) = normalizationStatistics(x.storage[range], epsilon: epsilon)
         means[r] = mean
         invStds[r] = invStd
         for (j, i) in range.enumerated() {
@@ -41,7 +41,7 @@ public func layerNormalizationBackward(_ x: NDArray<Float>, scale: NDArray<Float
     var xhat = [Double](repeating: 0, count: rows.size), g = xhat
     for r in 0..<rows.count {
         let start = r * rows.size
-        let (mean, invStd) = rows.statistics(x.storage[start..<(start + rows.size)], epsilon: epsilon)
+        let (mean, invStd) = normalizationStatistics(x.storage[start..<(start + rows.size)], epsilon: epsilon)
         var sumG = 0.0, sumGXhat = 0.0
         for j in 0..<rows.size {
             let d = Double(dy.storage[start + j])
@@ -76,11 +76,13 @@ private struct LayerNormRows {
             throw KernelError.shape("LayerNormalization Scale \(scale.shape) and B \(bias?.shape ?? []) for rows of shape \(Array(x.shape[a...]))")
         }
     }
+}
 
-    /// Mean and 1/√(variance + ε) of one row, accumulated in Double.
-    func statistics(_ row: ArraySlice<Float>, epsilon: Float) -> (mean: Float, invStd: Float) {
-        let mean = row.reduce(0.0) { $0 + Double($1) } / Double(size)
-        let variance = row.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / Double(size)
-        return (Float(mean), Float(1 / (variance + Double(epsilon)).squareRoot()))
-    }
+/// Mean and 1/√(biased variance + ε) of the values normalized together (a LayerNorm row, an
+/// InstanceNorm plane), accumulated in Double.
+func normalizationStatistics(_ values: ArraySlice<Float>, epsilon: Float) -> (mean: Float, invStd: Float) {
+    let n = Double(values.count)
+    let mean = values.reduce(0.0) { $0 + Double($1) } / n
+    let variance = values.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / n
+    return (Float(mean), Float(1 / (variance + Double(epsilon)).squareRoot()))
 }
