@@ -83,7 +83,7 @@ extension DependencyAnalysis {
             return unknown(node, why: "Reshape '\(node.label)' has a shape computed at run time that the analysis cannot follow")
         }
         if inShape == outShape { maps[node.outputs[0]] = x; return }
-        if outShape.count == 1, identityGather(node, x: x, from: inShape) { return }
+        if outShape.count == 1, identityGather(index, x: x, from: inShape) { return }
         if outShape.count == inShape.count + 1, channelShuffle(node, index: index, x: x, from: inShape, to: outShape) { return }
         guard inShape.count >= 2, outShape.count == 2, outShape[0] == inShape[0] else {
             return unknown(node, why: "Reshape '\(node.label)' from \(inShape) to \(outShape) is not a flatten [N, -1]")

@@ -132,21 +132,15 @@ extension DependencyAnalysis {
 }
 
 extension DependencyAnalysis {
-    /// Reshape to [-1] read only by a Gather (axis 0) whose constant indices are 0..<n in the
-    /// input's own shape: the pair gives the value back unchanged (PyTorch's `as_strided`
-    /// before ConvNeXt's classifier LayerNorm), so the channels pass; surgery writes the
-    /// indices for the kept count. Returns false when `node` does not start the pattern.
-    mutating func identityGather(_ node: Node, x: [Int], from inShape: [Int]) -> Bool {
-        guard inShape.count >= 2, inShape[1] == x.count, graph.initializers[node.inputs[1]]?.int64s() == [-1],
-              let readers = graph.consumers()[node.outputs[0]], readers.count == 1, readers[0].slot == 0,
-              !graph.outputs.contains(where: { $0.name == node.outputs[0] }) else { return false }
-        let gather = graph.nodes[readers[0].node]
-        guard gather.opType == "Gather", gather.domain.isEmpty, (gather.int("axis") ?? 0) == 0, gather.inputs.count == 2,
-              let indices = graph.initializers[gather.inputs[1]], indices.dtype == .i64, indices.shape == inShape,
-              indices.int64s() == (0..<Int64(indices.count)).map({ $0 }) else { return false }
-        claimed.insert(readers[0].node)
-        maps[gather.outputs[0]] = x
-        identityGathers.append((readers[0].node, x, inShape))
+    /// A Reshape and Gather that give the value back unchanged (`Graph.identityGather`): the
+    /// channels pass; surgery writes the indices for the kept count. Returns false when the
+    /// Reshape at `index` does not start the pattern.
+    mutating func identityGather(_ index: Int, x: [Int], from inShape: [Int]) -> Bool {
+        guard inShape.count >= 2, inShape[1] == x.count,
+              let g = graph.identityGather(after: index, inputShape: inShape, consumers: graph.consumers()) else { return false }
+        claimed.insert(g)
+        maps[graph.nodes[g].outputs[0]] = x
+        identityGathers.append((g, x, inShape))
         return true
     }
 }

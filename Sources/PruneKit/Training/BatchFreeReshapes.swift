@@ -22,16 +22,13 @@ struct BatchFreeReshapes: Sendable {
         var one = ShapeInference(graph: graph, inputShapes: [input: [1] + sampleShape])
         var two = ShapeInference(graph: graph, inputShapes: [input: [2] + sampleShape])
         let readers = graph.consumers()
-        for i in graph.nodes.indices where graph.nodes[i].opType == "Reshape" && graph.nodes[i].domain.isEmpty {
+        for i in graph.nodes.indices where graph.nodes[i].opType == "Reshape" {
             let node = graph.nodes[i]
-            guard node.inputs.count >= 2, graph.initializers[node.inputs[1]]?.int64s() == [-1], let shape = one.shape(node.inputs[0]),
-                  two.shape(node.inputs[0])?.first == 2, let r = readers[node.outputs[0]], r.count == 1, r[0].slot == 0 else { continue }
-            let gather = graph.nodes[r[0].node]
-            guard gather.opType == "Gather", gather.domain.isEmpty, (gather.int("axis") ?? 0) == 0, gather.inputs.count == 2,
-                  let indices = graph.initializers[gather.inputs[1]], indices.shape == shape,
-                  indices.int64s() == (0..<Int64(indices.count)).map({ $0 }) else { continue }
+            guard let x = node.inputs.first, let shape = one.shape(x), two.shape(x)?.first == 2,
+                  let g = graph.identityGather(after: i, inputShape: shape, consumers: readers) else { continue }
+            let gather = graph.nodes[g]
             gathers[gather.outputs[0]] = gather
-            graph.nodes[r[0].node] = Node(name: gather.name, opType: "Identity", inputs: [node.inputs[0]], outputs: gather.outputs)
+            graph.nodes[g] = Node(name: gather.name, opType: "Identity", inputs: [node.inputs[0]], outputs: gather.outputs)
         }
         if !gathers.isEmpty {  // the values after them follow the batch now
             one = ShapeInference(graph: graph, inputShapes: [input: [1] + sampleShape])
